@@ -1,0 +1,32 @@
+"""pysiam: Siamese visual object tracking (SiamRPN++, SiamMask) on modern PyTorch."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+REQUIRES = [line.split("#")[0].strip() for line in (HERE / "requirements.txt").read_text().splitlines()
+            if line.split("#")[0].strip()]
+
+setup(
+    name="pysiam",
+    version="0.1.0",
+    description="Siamese visual object tracking research framework (SiamRPN++, SiamMask)",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.9",
+    packages=find_packages(include=["pysiam", "pysiam.*"]),
+    package_data={"pysiam": ["configs/*.yaml"]},
+    install_requires=REQUIRES,
+    extras_require={
+        "vision": ["torchvision"],
+        "test": ["pytest>=7", "pytest-xdist"],
+    },
+    entry_points={
+        "console_scripts": [
+            f"pysiam-{name}=pysiam.cli.{name}:main"
+            for name in ("train", "test", "eval", "demo", "benchmark", "prepare_data", "tune",
+                         "quickstart")
+        ],
+    },
+)
