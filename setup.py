@@ -25,7 +25,7 @@ setup(
     entry_points={
         "console_scripts": [
             f"pysiam-{name}=pysiam.cli.{name}:main"
-            for name in ("train", "test", "eval", "demo", "benchmark", "prepare_data", "tune",
+            for name in ("train", "test", "eval", "demo", "benchmark", "prepare_data", "tune", "make_synthetic",
                          "quickstart")
         ],
     },

@@ -1,0 +1,222 @@
+"""Track one target through a video, a folder of frames or a webcam; write an annotated video.
+
+    python tools/demo.py --config siamrpn_alex_dwxcorr --snapshot model.pth \\
+        --input demo/bag.avi --init 310,140,110,100 --output demo_out [KEY VALUE ...]
+
+Without ``--init`` the box is selected interactively (cv2.selectROI) when a display exists.
+Writes ``<output>/<name>.mp4`` (or ``.avi`` when the mp4v codec is unavailable) with the box, or
+for SiamMask the mask overlay and rotated box, and ``<output>/<name>.txt`` with one line
+``x,y,w,h,score`` per frame (the first line is the initial box with score ``nan``).
+Works headless; ``--no-video`` skips the video.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+from pysiam.config import ConfigError, load_config
+from pysiam.tracker import build_tracker
+from pysiam.utils.video import FrameSource, VideoSink
+
+logger = logging.getLogger("pysiam.demo")
+
+BOX_COLOR = (0, 255, 0)
+MASK_COLOR = (0, 0, 255)
+POLY_COLOR = (0, 255, 255)
+
+
+class DemoError(RuntimeError):
+    """A user-facing problem (bad input, no box, unwritable output)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description="Single-target tracking demo (SiamRPN, SiamMask, long-term).")
+    ap.add_argument("--config", required=True, help="shipped config name or YAML path")
+    ap.add_argument("--snapshot", default="", help="model weights (without: random weights, with a warning)")
+    ap.add_argument("--input", "--video", "--video_name", dest="input", default="0",
+                    help="video file, folder of frames, or webcam index (default 0)")
+    ap.add_argument("--init", default=None, help="initial box x,y,w,h in the first frame "
+                    "(default: select it interactively; needs a display)")
+    ap.add_argument("--output", default="demo_output", help="output folder (default ./demo_output)")
+    ap.add_argument("--no-video", action="store_true", help="write only the results file")
+    ap.add_argument("--device", default=None, help="torch device ('cpu', 'cuda', 'cuda:1'; default: cfg.DEVICE / auto)")
+    ap.add_argument("--fps", type=float, default=None, help="frame rate of the written video "
+                    "(default: the input's, else 25)")
+    ap.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    ap.add_argument("--show", action="store_true", help="also display the frames while tracking")
+    ap.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs")
+    return ap
+
+
+def parse_box(text: str) -> List[float]:
+    """'x,y,w,h' (commas and/or spaces) -> 4 floats with w, h > 0."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    try:
+        box = [float(p) for p in parts]
+    except ValueError:
+        box = []
+    if len(box) != 4 or box[2] <= 0 or box[3] <= 0 or not all(np.isfinite(box)):
+        raise DemoError(f"--init must be x,y,w,h with w, h > 0, got {text!r}")
+    return box
+
+
+def gui_available() -> bool:
+    """Whether OpenCV can open windows here (a GUI backend and, on Linux, a display)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    for line in cv2.getBuildInformation().splitlines():
+        if line.strip().startswith("GUI:"):
+            return "NONE" not in line.upper()
+    return True
+
+
+def select_box(frame: np.ndarray, title: str) -> List[float]:
+    """Let the user draw the initial box on ``frame`` (cv2.selectROI)."""
+    if not gui_available():
+        raise DemoError("no --init box given and no display for interactive selection "
+                        "(headless machine or opencv-python-headless): pass --init x,y,w,h")
+    try:
+        x, y, w, h = cv2.selectROI(title, frame, False, False)
+    except cv2.error as e:
+        raise DemoError(f"interactive box selection failed ({e}); pass --init x,y,w,h") from None
+    if w <= 0 or h <= 0:
+        raise DemoError("no box selected")
+    return [float(x), float(y), float(w), float(h)]
+
+
+def load_model(cfg, snapshot: str):
+    """``build_model(cfg)`` with the snapshot's weights (random weights without one, with a warning)."""
+    from pysiam.models import CheckpointError, build_model, load_checkpoint
+
+    model = build_model(cfg)
+    if snapshot:
+        if not Path(snapshot).is_file():
+            raise DemoError(f"snapshot not found: {snapshot}")
+        try:
+            load_checkpoint(model, snapshot)
+        except CheckpointError as e:
+            raise DemoError(str(e)) from None
+    else:
+        logger.warning("no --snapshot given: the model has RANDOM weights, so the boxes are meaningless")
+    return model
+
+
+def draw(frame: np.ndarray, out: Dict[str, Any], score_text: bool = True) -> np.ndarray:
+    """Annotate a frame with the tracker's output (box, or mask overlay + rotated box)."""
+    img = frame.copy()
+    if "mask_binary" in out:
+        m = out["mask_binary"].astype(bool)
+        overlay = img.copy()
+        overlay[m] = MASK_COLOR
+        img = cv2.addWeighted(img, 0.65, overlay, 0.35, 0)
+        poly = np.round(np.asarray(out["polygon"], dtype=np.float64)).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(img, [poly], True, POLY_COLOR, 2)
+    else:
+        x, y, w, h = (int(round(v)) for v in out["bbox"])
+        cv2.rectangle(img, (x, y), (x + w, y + h), BOX_COLOR, 2)
+    if score_text and out.get("best_score") is not None:
+        cv2.putText(img, f"{out['best_score']:.3f}", (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, BOX_COLOR, 2)
+    return img
+
+
+def write_results(path: Path, rows: Sequence[Sequence[float]]) -> None:
+    """One 'x,y,w,h,score' line per frame, written to a temporary file then renamed."""
+    text = "".join(",".join(f"{v:.4f}" for v in r[:4]) + f",{r[4]:.6f}\n" for r in rows)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
+    """Run the demo for parsed arguments; returns the output paths, frame count and speed."""
+    try:
+        cfg = load_config(args.config, args.opts)
+    except ConfigError as e:
+        raise DemoError(str(e)) from None
+    if args.device:
+        cfg.DEVICE = args.device
+    source = FrameSource(args.input)
+    init_box = parse_box(args.init) if args.init else None
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = load_model(cfg, args.snapshot)
+    tracker = build_tracker(cfg, model, device=args.device or None)
+
+    from tqdm import tqdm
+
+    total = source.count
+    if args.max_frames is not None:
+        total = min(total, args.max_frames) if total else args.max_frames
+    sink: Optional[VideoSink] = None
+    rows: List[List[float]] = []
+    track_time = 0.0
+    show = args.show and gui_available()
+    bar = tqdm(total=total, unit="frame", desc=source.name, dynamic_ncols=True)
+    try:
+        for idx, frame in enumerate(source):
+            if args.max_frames is not None and idx >= args.max_frames:
+                break
+            if idx == 0:
+                box = init_box if init_box is not None else select_box(frame, source.name)
+                tic = time.perf_counter()
+                tracker.init(frame, box)
+                track_time += time.perf_counter() - tic
+                out = {"bbox": box, "best_score": None}
+                rows.append(list(box) + [float("nan")])
+                if not args.no_video:
+                    sink = VideoSink(out_dir / source.name, args.fps or source.fps or 25.0,
+                                     (frame.shape[1], frame.shape[0]))
+            else:
+                tic = time.perf_counter()
+                out = tracker.track(frame)
+                track_time += time.perf_counter() - tic
+                rows.append(list(out["bbox"]) + [float(out["best_score"])])
+            vis = draw(frame, out) if (sink is not None or show) else None
+            if sink is not None:
+                sink.write(vis)
+            if show:
+                cv2.imshow(source.name, vis)
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            bar.update(1)
+            bar.set_postfix(fps=f"{len(rows) / max(track_time, 1e-9):.1f}", refresh=False)
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    finally:
+        bar.close()
+    if not rows:
+        raise DemoError(f"no frame read from {source.describe}")
+    results = out_dir / f"{source.name}.txt"
+    write_results(results, rows)
+    video = sink.close() if sink is not None else None
+    return {"frames": len(rows), "results": results, "video": video,
+            "fps": len(rows) / max(track_time, 1e-9), "device": str(tracker.device)}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.opts and args.opts[0] == "--":
+        args.opts = args.opts[1:]
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        summary = run_demo(args)
+    except (DemoError, FileNotFoundError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"tracked {summary['frames']} frames at {summary['fps']:.1f} FPS on {summary['device']}; "
+          f"results: {summary['results']}" + (f"; video: {summary['video']}" if summary["video"] else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

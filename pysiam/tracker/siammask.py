@@ -1,0 +1,77 @@
+"""SiamMask tracker: SiamRPN tracking plus a per-frame mask and rotated box (pysot semantics)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict
+
+import numpy as np
+import torch
+
+from ..utils.bbox import center_to_xywh
+from .base import check_image
+from .mask import mask_polygon, mask_window, paste_mask
+from .siamrpn import SiamRPNTracker
+
+__all__ = ["SiamMaskTracker"]
+
+
+class SiamMaskTracker(SiamRPNTracker):
+    """The box is tracked exactly as :class:`SiamRPNTracker`; the mask never feeds back.
+
+    The mask comes from the refine module at the best anchor's (row, col) (``model.mask_refine``),
+    or, for a model whose ``refine_head`` is None, from the mask head's 63x63 output at that
+    position. It is pasted into the frame around the search crop of this frame (centre before
+    the update). ``track`` adds to SiamRPN's output:
+
+    - ``mask``: float32 H x W probabilities in the frame (0 outside the pasted window),
+    - ``mask_binary``: uint8 H x W, ``mask > TRACK.MASK_THERSHOLD``,
+    - ``polygon``: 8 values, the minimum-area rectangle of the largest contour of the binary
+      mask when its area exceeds 100 px, else the corners of the (updated) box.
+    """
+
+    def __init__(self, model, params=None, device=None):
+        super().__init__(model, params, device)
+        # a model whose refine_head is None (MASK on, REFINE off) gives its mask head's output
+        self._use_refine = getattr(model, "refine_head", "unknown") is not None
+        if self._use_refine and not callable(getattr(model, "mask_refine", None)):
+            raise TypeError(f"SiamMaskTracker needs a model with a mask branch: {type(model).__name__} "
+                            f"has no mask_refine() (MASK.MASK / REFINE.REFINE off in the config?)")
+        if not self._use_refine:
+            if getattr(model, "mask_head", None) is None:
+                raise TypeError("SiamMaskTracker needs a model with a mask head (MASK.MASK is off)")
+            self._track_kwargs = {"with_mask": True} if self._track_kwargs else {}
+
+    def _mask_logits(self, outputs: Dict[str, Any], row: int, col: int) -> torch.Tensor:
+        if self._use_refine:
+            with torch.no_grad():
+                logits = self.model.mask_refine((row, col))
+            k = self.params.mask_output_size
+        else:
+            raw = outputs.get("mask")
+            if raw is None:
+                raise RuntimeError("the model returned no 'mask' output and has no refine head")
+            logits = raw[0, :, row, col]
+            k = math.isqrt(logits.numel())
+        if logits.numel() != k * k:
+            raise ValueError(f"mask output has {logits.numel()} values, expected {k}x{k} "
+                             f"(TRACK.MASK_OUTPUT_SIZE {self.params.mask_output_size})")
+        return logits.float().sigmoid().reshape(k, k)
+
+    def track(self, img: np.ndarray) -> Dict[str, Any]:
+        """Locate the target, then segment it; see the class docstring for the outputs."""
+        img = check_image(img)
+        p = self.params
+        cx0, cy0 = float(self.center_pos[0]), float(self.center_pos[1])
+        s, best, score = self._step(img)
+        crop = s["crop_size"]
+        crop_box = [cx0 - crop / 2, cy0 - crop / 2, crop, crop]
+        _, row, col = np.unravel_index(best, (self.anchor_num, s["size"], s["size"]))
+        row, col = int(row), int(col)
+        mask = self._mask_logits(s["outputs"], row, col).cpu().numpy()
+        window = mask_window(crop_box, row, col, p.instance_size, p.exemplar_size, p.stride, p.base_size)
+        height, width = img.shape[:2]
+        prob = paste_mask(mask, window, (width, height))
+        binary = (prob > p.mask_threshold).astype(np.uint8)
+        polygon = mask_polygon(binary, center_to_xywh(self.center_pos, self.size))
+        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": score,
+                "mask": prob, "mask_binary": binary, "polygon": polygon}
