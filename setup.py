@@ -26,6 +26,7 @@ setup(
         "console_scripts": [
             f"pysiam-{name}=pysiam.cli.{name}:main"
             for name in ("train", "test", "eval", "demo", "benchmark", "prepare_data", "tune", "make_synthetic",
+                         "convert_siammask",
                          "quickstart")
         ],
     },

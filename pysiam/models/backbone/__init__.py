@@ -1,0 +1,31 @@
+"""Backbones by pysot's ``BACKBONE.TYPE`` names; each returns a list of feature maps."""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from .alexnet import AlexNet, AlexNetLegacy, alexnet, alexnetlegacy
+from .base import Backbone
+from .mobilenet_v2 import MobileNetV2, mobilenetv2
+from .resnet import ResNet, resnet18, resnet34, resnet50
+
+__all__ = ["BACKBONES", "build_backbone", "Backbone", "ResNet", "AlexNet", "AlexNetLegacy",
+           "MobileNetV2"]
+
+BACKBONES: Dict[str, Callable[..., Backbone]] = {
+    "resnet18": resnet18,
+    "resnet34": resnet34,
+    "resnet50": resnet50,
+    "alexnet": alexnet,
+    "alexnetlegacy": alexnetlegacy,
+    "mobilenetv2": mobilenetv2,
+}
+
+
+def build_backbone(name: str, **kwargs) -> Backbone:
+    """Instantiate the backbone registered as ``name`` with keyword arguments ``kwargs``."""
+    if name not in BACKBONES:
+        raise KeyError(f"unknown backbone type {name!r}; known: {', '.join(sorted(BACKBONES))}")
+    try:
+        return BACKBONES[name](**kwargs)
+    except TypeError as e:
+        raise TypeError(f"backbone {name!r}: bad KWARGS {kwargs}: {e}") from None
