@@ -1,0 +1,63 @@
+"""Reader of the VOT native layout (short-term and long-term).
+
+<root>/list.txt names the sequences; each <seq>/ holds groundtruth.txt (x,y,w,h or a polygon
+x1,y1,...,x4,y4 per line; long-term sets write 'nan' lines, empty lines or a lone '0' for an
+absent target),
+frames 00000001.jpg... in <seq>/color/ or <seq>/, and optional per-frame tags <tag>.tag (or
+.label) with one 0/1 per line, zero-padded to the sequence length.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pysiam.benchmarks.parsing import BenchmarkFormatError, list_frames, read_int_column, read_rows
+from pysiam.benchmarks.sot_readers import match_frames
+from pysiam.benchmarks.video import Video
+
+__all__ = ["read_vot", "VOT_TAGS"]
+
+VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
+
+
+def _check_region_kind(gt_path: Path) -> None:
+    with open(gt_path) as f:
+        first = f.readline().strip()
+    if first.startswith("m"):
+        raise BenchmarkFormatError(f"{gt_path}:1: mask regions (VOT2020 and later) are not supported")
+
+
+def read_vot(root: str | Path, longterm: bool = False, **_) -> dict[str, Video]:
+    """Read a VOT short-term (or, with `longterm`, long-term) dataset folder."""
+    root = Path(root)
+    list_path = root / "list.txt"
+    if not list_path.is_file():
+        raise FileNotFoundError(f"VOT sequence list not found: {list_path}")
+    names = [l.strip() for l in list_path.read_text().splitlines() if l.strip()]
+    videos = {}
+    for name in names:
+        seq_dir = root / name
+        gt_path = seq_dir / "groundtruth.txt"
+        if not gt_path.is_file():
+            raise FileNotFoundError(f"{list_path}: sequence {name} has no ground truth {gt_path}")
+        _check_region_kind(gt_path)
+        gt = read_rows(gt_path, (1, 4, 8) if longterm else (4, 8), allow_empty=longterm)
+        if longterm:                       # a lone number ('0') marks an absent target too
+            lone = ~np.isnan(gt[:, 0]) & np.isnan(gt[:, 1:]).all(axis=1)
+            gt[lone] = np.nan
+            if gt.shape[1] < 4:
+                gt = np.pad(gt, ((0, 0), (0, 4 - gt.shape[1])), constant_values=np.nan)
+        if not longterm and np.isnan(gt).all(axis=1).any():
+            bad = int(np.flatnonzero(np.isnan(gt).all(axis=1))[0]) + 1
+            raise BenchmarkFormatError(f"{gt_path}:{bad}: short-term VOT ground truth cannot be empty")
+        img_dir = seq_dir / "color" if (seq_dir / "color").is_dir() else seq_dir
+        imgs = match_frames(list_frames(img_dir), range(1, len(gt) + 1), gt_path, img_dir)
+        tags = {}
+        for tag_path in sorted(list(seq_dir.glob("*.tag")) + list(seq_dir.glob("*.label"))):
+            tags[tag_path.stem] = read_int_column(tag_path, len(gt))
+        if not longterm:
+            for t in VOT_TAGS:
+                tags.setdefault(t, np.zeros(len(gt), np.int64))
+        videos[name] = Video(name, imgs, gt, tags=tags)
+    return videos

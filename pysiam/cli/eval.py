@@ -1,0 +1,110 @@
+"""Score tracker results against a benchmark and print the tables.
+
+    python tools/eval.py --dataset OTB100 --dataset-root testing_dataset/OTB100 \
+        --results results [--trackers SiamRPN++ 'siam*'] [--json scores.json] [--plot plots/]
+
+Results are read in pysot's layout (see pysiam.benchmarks.results_io); only the ground truth
+is needed (plus the image size for VOT / GOT-10k, read from one frame header or --image-size).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from pysiam.benchmarks import build_dataset
+from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.eval.plots import plot_results
+from pysiam.eval.runner import evaluate
+from pysiam.eval.tables import attribute_table, summary_table, video_table
+
+__all__ = ["main", "build_parser"]
+
+_VIDEO_COLUMNS = {
+    "ope": [("AUC", "success_auc", ".3f"), ("Prec", "precision", ".3f")],
+    "vot": [("Acc", "accuracy", ".3f"), ("Lost", "lost_number", ".1f")],
+    "vot-lt": [("Pr", "precision", ".3f"), ("Re", "recall", ".3f"), ("F", "f_score", ".3f")],
+    "got10k": [("AO", "ao", ".3f")],
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eval", description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", required=True, help="benchmark name, e.g. OTB100, VOT2018, DAVIS2017")
+    p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
+    p.add_argument("--results", required=True, help="results folder (<results>/<DATASET>/<tracker>/...)")
+    p.add_argument("--trackers", nargs="+", help="tracker names or glob patterns (default: all found)")
+    p.add_argument("--json", help="write the numbers here, one object per tracker")
+    p.add_argument("--plot", help="write success / precision / EAO plots (PNG) into this folder")
+    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                   help="processes scoring trackers x videos in parallel")
+    p.add_argument("--eao-window", choices=("pysot", "vot"), default="pysot",
+                   help="EAO averaging indices: pysot's low-1..high-1 or the VOT toolkit's low..high")
+    p.add_argument("--eao-interval", type=int, nargs=2, metavar=("LOW", "HIGH"),
+                   help="override the dataset year's EAO interval")
+    p.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"),
+                   help="image size of every video, when frames are not at hand")
+    p.add_argument("--split", help="dataset split (GOT-10k: val/test, TrackingNet: TEST/TRAIN_k, DAVIS: val)")
+    p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
+    p.add_argument("--videos", nargs="+", help="score only these videos")
+    p.add_argument("--show-video-level", action="store_true", help="also print per-video numbers")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="leave out videos without results instead of stopping")
+    return p
+
+
+def _clean(obj):
+    """JSON-safe copy: NaN / inf become null."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = build_parser().parse_args(argv)
+    options = {"split": args.split} if args.split else {}
+    dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout,
+                            image_size=tuple(args.image_size) if args.image_size else None,
+                            videos=args.videos, **options)
+    results = evaluate(dataset, args.results, args.trackers, workers=args.workers,
+                       eao_window=args.eao_window,
+                       eao_interval=tuple(args.eao_interval) if args.eao_interval else None,
+                       skip_missing=args.skip_missing)
+    proto = dataset.protocol
+    print(summary_table(results, proto, f"{dataset.name} ({len(dataset)} videos)"))
+    if proto == "ope":
+        for key, label in (("success_auc", "success AUC"), ("precision", "precision")):
+            table = attribute_table(results, key, f"{dataset.name} per attribute: {label}")
+            if table:
+                print(table)
+    elif proto == "vot":
+        for key in ("eao", "accuracy"):
+            table = attribute_table(results, key, f"{dataset.name} per tag: {key}")
+            if table:
+                print(table)
+    if args.show_video_level and proto in _VIDEO_COLUMNS:
+        table = video_table(results, _VIDEO_COLUMNS[proto], f"{dataset.name} per video")
+        if table:
+            print(table)
+    for t, r in results.items():
+        if r.get("missing_videos"):
+            print(f"{t}: no results for {len(r['missing_videos'])} video(s): "
+                  f"{', '.join(r['missing_videos'][:5])}", file=sys.stderr)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(_clean(results), indent=1) + "\n")
+        print(f"numbers written to {args.json}")
+    if args.plot:
+        paths = plot_results(results, proto, dataset.name, Path(args.plot))
+        print(f"{len(paths)} plot(s) written to {args.plot}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
