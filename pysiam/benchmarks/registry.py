@@ -48,6 +48,8 @@ _SPECS = [
       for y in (2016, 2017, 2018, 2019)],
     BenchmarkSpec("VOT2018-LT", "vot-lt", partial(read_vot, longterm=True), ("VOT2018-LT",)),
     BenchmarkSpec("VOT2019-LT", "vot-lt", partial(read_vot, longterm=True), ("VOT2019-LT",)),
+    # pysiam's generated benchmark (pysiam.data.synthetic.write_otb_layout): OTB layout + SYNTH.json
+    BenchmarkSpec("SYNTH", "ope", read_otb, ("SYNTH",), aliases=("SYNTHETIC",)),
     BenchmarkSpec("DAVIS2016", "davis", partial(read_davis, year=2016)),
     BenchmarkSpec("DAVIS2017", "davis", partial(read_davis, year=2017)),
 ]

@@ -271,3 +271,70 @@ _C.TRACK.CONFIDENCE_HIGH = 0.998
 _C.TRACK.MASK_THERSHOLD = 0.30
 # Side of the refined mask.
 _C.TRACK.MASK_OUTPUT_SIZE = 127
+
+# ================================================================================================
+# pysiam: training additions (owner: training; pysot has none of these keys)
+# ================================================================================================
+# pysiam: base random seed; sample i of epoch e draws from numpy default_rng([SEED, e, i]), the
+# model initialisation from torch.manual_seed(SEED).
+_C.TRAIN.SEED = 123456
+# pysiam: mixed precision: '' or 'none' (float32), 'bf16' or 'fp16' (fp16 adds gradient scaling).
+_C.TRAIN.AMP = ""
+# pysiam: run folder (config, environment, checkpoints, TensorBoard, metrics.jsonl);
+# '' = ./runs/<config file name>. Relative LOG_DIR / SNAPSHOT_DIR are placed inside it.
+_C.TRAIN.OUTPUT_DIR = ""
+# pysiam: what is trained: '' = 'rpn' (SiamRPN) or 'mask' (SiamMask: RPN + mask branch) from
+# MASK.MASK; 'refine' trains the refine module (and the mask correlation it reads) with the
+# backbone, neck and RPN frozen, as SiamMask's second stage.
+_C.TRAIN.STAGE = ""
+# pysiam: at BACKBONE.TRAIN_EPOCH pysot rebuilds the optimizer, which drops the SGD momentum;
+# pysiam keeps it (False). True restores pysot's behaviour.
+_C.TRAIN.UNFREEZE_RESET_MOMENTUM = False
+# pysiam: centre of the 7x7 negative window of a negative pair: 'pysot' (ceil(offset / stride
+# + 0.5) cells, one cell off for a centred target) or 'nearest' (rounded).
+_C.TRAIN.NEG_WINDOW_CENTRE = "pysot"
+# pysiam: iterations between TensorBoard image grids of template / search crops (0 = never).
+_C.TRAIN.IMAGE_FREQ = 500
+# pysiam: DDP backend under torchrun: '' = nccl on GPUs, gloo on CPU.
+_C.TRAIN.DIST_BACKEND = ""
+
+# pysiam: synthetic videos generated in memory (pysiam.data.synthetic), cropped on the fly.
+_C.DATASET.SYNTHETIC = CN()
+# Source type (see pysiam.data.train_sources.SOURCE_TYPES); pysot's sections are 'crop511'.
+_C.DATASET.SYNTHETIC.TYPE = "synthetic"
+# Generator preset ('default', 'easy') and its seed (keep it apart from the benchmark's seed).
+_C.DATASET.SYNTHETIC.PRESET = "default"
+_C.DATASET.SYNTHETIC.SEED = 1000
+# Generator parameter overrides (SynthParams field names, e.g. n_frames: 60).
+_C.DATASET.SYNTHETIC.KWARGS = CN(new_allowed=True)
+# Number of videos generated at start-up.
+_C.DATASET.SYNTHETIC.NUM_VIDEOS = 100
+# Search frame within +- this many frames of the template frame.
+_C.DATASET.SYNTHETIC.FRAME_RANGE = 30
+# Videos drawn per epoch (-1 = all, once).
+_C.DATASET.SYNTHETIC.NUM_USE = -1
+# Side of the on-the-fly target patch (pysot's 511); 0 = 2 * TRAIN.SEARCH_SIZE + 1.
+_C.DATASET.SYNTHETIC.PATCH_SIZE = 0
+# Processes generating the videos at start-up (0 = min(4, CPU count)).
+_C.DATASET.SYNTHETIC.WORKERS = 0
+
+# pysiam: further crop511 sources written by `pysiam-prepare_data` (pysot's layout).
+_C.DATASET.GOT10K = CN()
+_C.DATASET.GOT10K.TYPE = "crop511"
+_C.DATASET.GOT10K.ROOT = "training_dataset/got10k/crop511"
+_C.DATASET.GOT10K.ANNO = "training_dataset/got10k/train.json"
+_C.DATASET.GOT10K.FRAME_RANGE = 100
+_C.DATASET.GOT10K.NUM_USE = 100000
+_C.DATASET.LASOT = CN()
+_C.DATASET.LASOT.TYPE = "crop511"
+_C.DATASET.LASOT.ROOT = "training_dataset/lasot/crop511"
+_C.DATASET.LASOT.ANNO = "training_dataset/lasot/train.json"
+_C.DATASET.LASOT.FRAME_RANGE = 100
+_C.DATASET.LASOT.NUM_USE = 100000
+# YouTube-VOS (with masks, SiamMask's training set; SiamMask used frame range 20).
+_C.DATASET.YOUTUBEVOS = CN()
+_C.DATASET.YOUTUBEVOS.TYPE = "crop511"
+_C.DATASET.YOUTUBEVOS.ROOT = "training_dataset/ytb_vos/crop511"
+_C.DATASET.YOUTUBEVOS.ANNO = "training_dataset/ytb_vos/train.json"
+_C.DATASET.YOUTUBEVOS.FRAME_RANGE = 20
+_C.DATASET.YOUTUBEVOS.NUM_USE = 200000
