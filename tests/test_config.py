@@ -180,3 +180,11 @@ def test_missing_and_broken_files(tmp_path):
     (tmp_path / "loop.yaml").write_text("_BASE_: loop.yaml\n")
     with pytest.raises(ConfigError, match="cycle"):
         load_config(tmp_path / "loop.yaml")
+
+
+def test_experiment_folders_load():
+    from pathlib import Path
+    folders = sorted(p.parent for p in (Path(__file__).parent.parent / "experiments").glob("*/config.yaml"))
+    assert folders, "no experiments/*/config.yaml"
+    for f in folders:
+        load_config(f)
