@@ -16,7 +16,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.9",
     packages=find_packages(include=["pysiam", "pysiam.*"]),
-    package_data={"pysiam": ["configs/*.yaml"]},
+    package_data={"pysiam": ["configs/*.yaml", "configs/tune_spaces/*.yaml"]},
     install_requires=REQUIRES,
     extras_require={
         "vision": ["torchvision"],

@@ -1,0 +1,168 @@
+"""Evaluate one hyper-parameter setting: run the tracker over the tuning videos, score in memory.
+
+A :class:`TrialEvaluator` lives in one process and holds the model (loaded once), the frame and
+template caches and the ground-truth masks (DAVIS); :meth:`TrialEvaluator.run` takes a
+:class:`pysiam.tune.space.Trial` and returns the record stored in the trial table.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from pysiam.config import merge_overrides
+from pysiam.tune.caching import CachedVideo, FrameCache, wrap_model
+from pysiam.tune.scoring import summarize, video_scores
+from pysiam.tune.space import Trial
+
+__all__ = ["EvalSetup", "TrialEvaluator", "trial_config", "trial_slug"]
+
+logger = logging.getLogger("pysiam.tune")
+
+_SHORT = {"TRACK.PENALTY_K": "pk", "TRACK.WINDOW_INFLUENCE": "wi", "TRACK.LR": "lr",
+          "TRACK.MASK_THERSHOLD": "mt", "TRACK.INSTANCE_SIZE": "r"}
+
+
+@dataclass
+class EvalSetup:
+    """What every trial shares; picklable, so that worker processes can be started from it.
+
+    cfg: the base config (file + command-line overrides); dataset: the tuning videos only;
+    model_factory: a picklable callable returning the model (called once per process).
+    config_ref / opts / snapshot / validation describe the run for the reports.
+    """
+
+    cfg: Any
+    dataset: Any
+    model_factory: Callable[[], Any]
+    metric: str
+    skip: int = 5
+    eao_window: str = "pysot"
+    save_results: Optional[str] = None
+    frame_cache_mb: float = 512.0
+    template_cache: int = 256
+    config_ref: str = ""
+    opts: Sequence[str] = field(default_factory=list)
+    snapshot: str = ""
+    validation: str = ""
+
+
+def trial_config(cfg, params: Dict[str, Any]):
+    """A copy of ``cfg`` with the trial's values (checked and typed like command-line overrides)."""
+    out = cfg.clone()
+    if out.is_frozen():
+        out.defrost()
+    opts: List[str] = []
+    for k, v in params.items():
+        opts += [k, repr(v)]
+    return merge_overrides(out, opts)
+
+
+def trial_slug(params: Dict[str, Any]) -> str:
+    """A folder name for a setting, e.g. ``pk0.05_wi0.42_lr0.38``."""
+    parts = []
+    for k in params:
+        tag = _SHORT.get(k, k.rsplit(".", 1)[-1].lower())
+        parts.append(f"{tag}{params[k]!r}")
+    return "_".join(parts).replace("/", "-")
+
+
+class TrialEvaluator:
+    """Runs trials in this process with one model instance (see the module docstring)."""
+
+    def __init__(self, setup: EvalSetup, device=None, model=None):
+        import torch
+
+        from pysiam.utils.device import resolve_device
+
+        self.setup = setup
+        self.protocol = setup.dataset.protocol
+        self.device = resolve_device(device, setup.cfg)
+        base = model if model is not None else setup.model_factory()
+        if callable(getattr(base, "to", None)):
+            base.to(self.device)
+        if callable(getattr(base, "eval", None)):
+            base.eval()
+        self.model = wrap_model(base, setup.template_cache)
+        self.frames = FrameCache(setup.frame_cache_mb)
+        self._gt_masks: Dict[str, list] = {}
+        self.runs = 0
+        self._torch = torch
+
+    def _masks(self, video) -> list:
+        from pysiam.benchmarks.masks import read_label_png
+
+        if video.name not in self._gt_masks:
+            self._gt_masks[video.name] = [read_label_png(p) for p in video.mask_paths]
+        return self._gt_masks[video.name]
+
+    def _run_video(self, cfg, tracker, make_tracker, video):
+        from pysiam.runner import protocols as P
+
+        if self.protocol == "vot":
+            return P.run_vot(tracker, video, skip=self.setup.skip, use_polygon=bool(cfg.MASK.MASK))
+        if self.protocol == "davis":
+            return P.run_vos(make_tracker, video, threshold=float(cfg.TRACK.MASK_THERSHOLD))
+        return P.run_ope(tracker, video)
+
+    def run(self, trial: Trial) -> Dict[str, Any]:
+        """Evaluate ``trial`` on every tuning video; returns its table record."""
+        from pysiam.tracker import build_tracker
+
+        setup = self.setup
+        cfg = trial_config(setup.cfg, trial.params)
+        if self.protocol == "davis" and not cfg.MASK.MASK:
+            raise ValueError(f"{setup.dataset.name} is a segmentation benchmark: the config needs "
+                             f"MASK.MASK True (a SiamMask model)")
+
+        def make_tracker():
+            return build_tracker(cfg, self.model, device=self.device)
+
+        tracker = make_tracker()
+        per_video: Dict[str, Any] = {}
+        frames = 0
+        tic = time.perf_counter()
+        with self._torch.inference_mode():
+            for video in setup.dataset:
+                view = CachedVideo(video, self.frames)
+                res = self._run_video(cfg, tracker, make_tracker, view)
+                masks = self._masks(video) if self.protocol == "davis" else None
+                per_video[video.name] = video_scores(self.protocol, video, res, masks)
+                frames += len(res.times)
+                if setup.save_results:
+                    self._save(trial, video, res)
+        seconds = time.perf_counter() - tic
+        summary, small = summarize(self.protocol, per_video, setup.dataset.eao_interval,
+                                   setup.eao_window)
+        if setup.metric not in summary:
+            raise ValueError(f"metric {setup.metric!r} was not computed for {setup.dataset.name} "
+                             f"(got {', '.join(sorted(summary))})")
+        self.runs += 1
+        return {"trial": trial.name, "key": trial.key, "params": dict(trial.params),
+                "metric": setup.metric, "score": summary[setup.metric], "metrics": summary,
+                "per_video": small, "frames": frames, "seconds": round(seconds, 3),
+                "fps": round(frames / seconds, 2) if seconds > 0 else None,
+                "device": str(self.device), "host": socket.gethostname(), "pid": os.getpid(),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+    def _save(self, trial: Trial, video, res) -> None:
+        """The trial's raw results in pysot's layout: <save_results>/<DATASET>/<slug>/..."""
+        from pysiam.benchmarks import results_io as rio
+
+        out, ds, name = self.setup.save_results, self.setup.dataset.name, trial_slug(trial.params)
+        if self.protocol == "vot":
+            rio.write_vot_result(out, ds, name, video.name, res.records)
+        elif self.protocol == "davis":
+            for path, labels in zip(video.img_paths, res.labels):
+                rio.write_davis_mask(out, name, video.name, Path(path).stem, labels, dataset=ds)
+        elif self.protocol == "vot-lt":
+            rio.write_longterm_result(out, ds, name, video.name, [None] + res.boxes[1:], res.scores,
+                                      res.times)
+        elif self.protocol == "got10k":
+            rio.write_got10k_result(out, ds, name, video.name, res.boxes, res.times)
+        else:
+            rio.write_ope_result(out, ds, name, video.name, res.boxes)
