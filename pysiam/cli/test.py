@@ -15,6 +15,12 @@ Protocols by dataset: OPE (OTB, UAV123, LaSOT, NfS, TrackingNet, GOT-10k), the V
 
 Videos whose result files exist are skipped (resume); every file is written atomically. Under
 torchrun, or with ``--shard i/N``, each process takes every N-th video.
+
+Speed: ``--batch N`` tracks N videos in lockstep with one batched network pass per step
+(:mod:`pysiam.runner.batched`; OPE, VOT, VOT-LT and GOT-10k; DAVIS stays sequential); frames are
+decoded ahead in background threads (``--prefetch``); ``--fold-bn``, ``--channels-last``,
+``--amp``, ``--compile``, ``--cuda-graphs``, ``--threads`` set the INFERENCE options of
+:mod:`pysiam.models.optimize` (default: the exact float32 path).
 """
 from __future__ import annotations
 
@@ -49,8 +55,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default=None, help="dataset split (GOT-10k val/test, DAVIS val, ...)")
     p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_inference_arguments(p)
+    p.add_argument("--batch", type=int, default=1, help="videos tracked in lockstep with one batched "
+                   "network pass per step (default 1: one video at a time)")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs")
     return p
+
+
+def add_inference_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags for the INFERENCE config keys (a flag overrides the config; default: the config's)."""
+    g = p.add_argument_group("inference options (pysiam.models.optimize)")
+    g.add_argument("--fold-bn", action="store_true", default=None, help="fold BatchNorm into convolutions")
+    g.add_argument("--channels-last", action="store_true", default=None, help="NHWC weights and inputs")
+    g.add_argument("--amp", choices=("none", "bf16", "fp16"), default=None, help="autocast precision")
+    g.add_argument("--compile", nargs="?", const="default", default=None, metavar="MODE",
+                   help="torch.compile the network passes (mode: default, reduce-overhead, max-autotune)")
+    g.add_argument("--cuda-graphs", action="store_true", default=None, help="replay the search pass as a CUDA graph")
+    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (0: torch's default)")
+    g.add_argument("--prefetch", type=int, default=None, help="frames decoded ahead in background threads")
+    g.add_argument("--decode", choices=("cpu", "gpu"), default=None, help="JPEG decoding (gpu needs torchvision)")
+    g.add_argument("--device-crop", choices=("auto", "on", "off"), default=None,
+                   help="crop on the model's device with torch (auto: when it is not the CPU)")
+
+
+def apply_inference_arguments(cfg, args) -> None:
+    """Write the inference flags that were given into ``cfg.INFERENCE``."""
+    values = {"FOLD_BN": args.fold_bn, "CHANNELS_LAST": args.channels_last,
+              "AMP": None if args.amp is None else ("" if args.amp == "none" else args.amp),
+              "COMPILE": args.compile, "CUDA_GRAPHS": args.cuda_graphs, "THREADS": args.threads,
+              "PREFETCH": args.prefetch, "DECODE": args.decode, "DEVICE_CROP": args.device_crop}
+    was_frozen = cfg.is_frozen()
+    cfg.defrost()
+    for key, value in values.items():
+        if value is not None:
+            cfg.INFERENCE[key] = value
+    if was_frozen:
+        cfg.freeze()
 
 
 def parse_shard(text: Optional[str]) -> Tuple[int, int]:
@@ -91,21 +131,35 @@ def result_done(protocol: str, output: str, dataset: str, tracker: str, video) -
 
 
 def run_video(protocol: str, tracker, make_tracker, cfg, video, output: str, dataset: str,
-              name: str, skip: int, on_frame=None) -> Tuple[str, List[float]]:
-    """Run one video under the dataset's protocol and write its results; return (summary, times)."""
-    from pysiam.benchmarks import results_io as rio
+              name: str, skip: int, on_frame=None, frames=None) -> Tuple[str, List[float]]:
+    """Run one video under the dataset's protocol and write its results; return (summary, times).
+
+    ``frames``: an iterator over the video's frames (e.g. a prefetching reader) instead of
+    ``video.frames()`` (not used for DAVIS).
+    """
     from pysiam.runner import protocols as P
 
     if protocol == "vot":
-        res = P.run_vot(tracker, video, skip=skip, use_polygon=bool(cfg.MASK.MASK), on_frame=on_frame)
-        rio.write_vot_result(output, dataset, name, video.name, res.records)
-        return f"lost {res.failures}", res.times
-    if protocol == "davis":
+        res = P.run_vot(tracker, video, skip=skip, use_polygon=bool(cfg.MASK.MASK), frames=frames,
+                        on_frame=on_frame)
+    elif protocol == "davis":
         res = P.run_vos(make_tracker, video, threshold=float(cfg.TRACK.MASK_THERSHOLD), on_frame=on_frame)
+    else:
+        res = P.run_ope(tracker, video, frames=frames, on_frame=on_frame)
+    return write_result(protocol, res, video, output, dataset, name), res.times
+
+
+def write_result(protocol: str, res, video, output: str, dataset: str, name: str) -> str:
+    """Write one video's result files for ``protocol``; return a short summary."""
+    from pysiam.benchmarks import results_io as rio
+
+    if protocol == "vot":
+        rio.write_vot_result(output, dataset, name, video.name, res.records)
+        return f"lost {res.failures}"
+    if protocol == "davis":
         for path, labels in zip(video.img_paths, res.labels):
             rio.write_davis_mask(output, name, video.name, Path(path).stem, labels, dataset=dataset)
-        return f"{len(res.object_ids)} object(s)", res.times
-    res = P.run_ope(tracker, video, on_frame=on_frame)
+        return f"{len(res.object_ids)} object(s)"
     if protocol == "vot-lt":
         rio.write_longterm_result(output, dataset, name, video.name, [None] + res.boxes[1:],
                                   res.scores, res.times)
@@ -113,7 +167,7 @@ def run_video(protocol: str, tracker, make_tracker, cfg, video, output: str, dat
         rio.write_got10k_result(output, dataset, name, video.name, res.boxes, res.times)
     else:
         rio.write_ope_result(output, dataset, name, video.name, res.boxes)
-    return "", res.times
+    return ""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -133,9 +187,17 @@ def _run(args) -> int:
 
     from pysiam.benchmarks import build_dataset
     from pysiam.models import build_model, load_checkpoint
+    from pysiam.models.optimize import InferenceOptions, apply_threads, prepare_for_inference
+    from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched
+    from pysiam.runner.prefetch import PrefetchReader
     from pysiam.tracker import build_tracker
+    from pysiam.utils.device import resolve_device
 
-    cfg = load_config(args.config, args.opts)
+    opts = args.opts[1:] if args.opts[:1] == ["--"] else args.opts  # `--videos a b -- KEY VALUE`
+    cfg = load_config(args.config, opts)
+    apply_inference_arguments(cfg, args)
+    if args.batch < 1:
+        raise ValueError(f"--batch must be >= 1, got {args.batch}")
     rank, world = parse_shard(args.shard)
     options = {"split": args.split} if args.split else {}
     dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout, videos=args.videos,
@@ -163,6 +225,11 @@ def _run(args) -> int:
     else:
         logger.warning("no --snapshot given: the model has random weights")
     model.eval()
+    options = InferenceOptions.from_cfg(cfg)
+    apply_threads(options)
+    if options.changes_model:
+        model = prepare_for_inference(model, options, resolve_device(device, cfg))
+        logger.info("inference options: %s", {k: v for k, v in options.as_dict().items() if v})
 
     def make_tracker():
         return build_tracker(cfg, model, device=device)
@@ -171,16 +238,40 @@ def _run(args) -> int:
     total = sum(len(v) for v in todo)
     bar = tqdm(total=total, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
                dynamic_ncols=True)
-    with torch.inference_mode():
-        for i, video in enumerate(todo, 1):
-            bar.set_description(video.name)
-            info, times = run_video(protocol, tracker, make_tracker, cfg, video, args.output,
-                                    dataset.name, name, args.skip, on_frame=lambda: bar.update(1))
-            spent = sum(times)
-            fps = (len(times) - 1) / max(spent - times[0], 1e-9) if len(times) > 1 else 0.0
-            bar.set_postfix(fps=f"{fps:.1f}")
-            tqdm.write(f"({i:3d}/{len(todo)}) {video.name:20s} {spent:6.1f}s {fps:6.1f} fps {info}",
-                       file=sys.stderr)
+    prefetch = int(cfg.INFERENCE.PREFETCH)
+    decode = str(cfg.INFERENCE.DECODE)
+    done = [0]
+
+    def report(video, info: str, times: List[float]) -> None:
+        done[0] += 1
+        spent = sum(times)
+        fps = (len(times) - 1) / max(spent - times[0], 1e-9) if len(times) > 1 else 0.0
+        bar.set_postfix(fps=f"{fps:.1f}")
+        tqdm.write(f"({done[0]:3d}/{len(todo)}) {video.name:20s} {spent:6.1f}s {fps:6.1f} fps {info}",
+                   file=sys.stderr)
+
+    if args.batch > 1 and protocol in BATCH_PROTOCOLS:
+        def on_done(video, res):
+            report(video, write_result(protocol, res, video, args.output, dataset.name, name), res.times)
+
+        bar.set_description(f"batch of {args.batch}")
+        run_batched(make_tracker, todo, protocol, batch=args.batch, skip=args.skip,
+                    use_polygon=bool(cfg.MASK.MASK), prefetch=prefetch, decode=decode,
+                    on_done=on_done, on_frame=lambda: bar.update(1))
+    else:
+        if args.batch > 1:
+            logger.warning("--batch: the %s protocol runs one video at a time", protocol)
+        with torch.inference_mode():
+            for video in todo:
+                bar.set_description(video.name)
+                frames = None
+                if protocol != "davis" and (prefetch > 0 or decode != "cpu"):
+                    frames = iter(PrefetchReader.for_video(video, depth=prefetch, decode=decode,
+                                                           device=tracker.device))
+                info, times = run_video(protocol, tracker, make_tracker, cfg, video, args.output,
+                                        dataset.name, name, args.skip, on_frame=lambda: bar.update(1),
+                                        frames=frames)
+                report(video, info, times)
     bar.close()
     return 0
 

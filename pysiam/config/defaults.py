@@ -338,3 +338,31 @@ _C.DATASET.YOUTUBEVOS.ROOT = "training_dataset/ytb_vos/crop511"
 _C.DATASET.YOUTUBEVOS.ANNO = "training_dataset/ytb_vos/train.json"
 _C.DATASET.YOUTUBEVOS.FRAME_RANGE = 20
 _C.DATASET.YOUTUBEVOS.NUM_USE = 200000
+
+# ================================================================================================
+# pysiam: inference speed options (owner: speed; pysot has none of these keys). All off = the exact
+# float32 path that matches pysot bit for bit. See pysiam/models/optimize.py for the tolerances.
+# ================================================================================================
+_C.INFERENCE = CN()
+# pysiam: fold every BatchNorm into the convolution before it (rounding-level output changes).
+_C.INFERENCE.FOLD_BN = False
+# pysiam: NHWC (channels_last) weights and inputs: faster convolutions on CPU (oneDNN) and GPU.
+_C.INFERENCE.CHANNELS_LAST = False
+# pysiam: autocast precision: '' (float32), 'bf16' (fast on CPUs with AMX/AVX512-BF16 and on
+# GPUs) or 'fp16' (GPUs). Scores are cast back to float32 before decoding.
+_C.INFERENCE.AMP = ""
+# pysiam: torch.compile mode for the template and search passes: '' (off), 'default',
+# 'reduce-overhead', 'max-autotune'. Pays only for long runs (compilation takes tens of seconds).
+_C.INFERENCE.COMPILE = ""
+# pysiam: on CUDA, capture the search pass in a CUDA graph per input shape and replay it.
+_C.INFERENCE.CUDA_GRAPHS = False
+# pysiam: torch intra-op threads for CPU inference (0 = leave torch's default).
+_C.INFERENCE.THREADS = 0
+# pysiam: context crops computed with torch on the model's device: 'auto' (on for non-CPU devices),
+# 'on', 'off' (OpenCV on the host). Bit-exact with the OpenCV path.
+_C.INFERENCE.DEVICE_CROP = "auto"
+# pysiam: frames decoded ahead in background threads by the test runner (0 = read in the loop).
+_C.INFERENCE.PREFETCH = 4
+# pysiam: JPEG decoding for the test runner: 'cpu' (OpenCV) or 'gpu' (torchvision.io.decode_jpeg on
+# the CUDA device, when torchvision is installed; not bit-exact with OpenCV's decoder).
+_C.INFERENCE.DECODE = "cpu"

@@ -3,6 +3,15 @@
 The tracker state (centre and size of the target in frame pixels) lives in float64 numpy arrays,
 as in pysot, so that results match pysot to the last bit given the same network outputs. The
 network runs on ``device``; per frame one transfer brings scores and box deltas to the host.
+
+A step is split into phases so that a batched engine (:mod:`pysiam.runner.batched`) can run
+the network for many trackers at once: ``begin_init`` (state + template crop), ``begin_track``
+(search crop), ``locate`` (decode the network outputs, update the state) and ``finish`` (the
+result dict; SiamMask pastes its mask there). ``init`` / ``track`` chain them for one video.
+
+Frames are BGR uint8 numpy arrays or (H, W, 3) uint8 tensors; with ``device_crop`` (default on
+for non-CPU devices, always for tensor frames) the crops are cut with torch on the device
+(:mod:`pysiam.tracker.crop_torch`, bit-exact with the OpenCV path).
 """
 from __future__ import annotations
 
@@ -17,10 +26,11 @@ import torch.nn.functional as F
 from ..utils.bbox import center_to_xywh, tracker_center
 from ..utils.device import DeviceLike, model_device, resolve_device
 from .crop import get_subwindow
+from .crop_torch import DeviceCropper
 from .scoring import (change_penalty, clip_state, context_size, cosine_window, decode_boxes,
                       score_size, tracker_anchors)
 
-__all__ = ["TrackerParams", "SiameseTracker"]
+__all__ = ["TrackerParams", "SiameseTracker", "network_outputs", "check_image", "check_box"]
 
 
 @dataclass
@@ -42,6 +52,8 @@ class TrackerParams:
     confidence_high: float = 0.998
     mask_threshold: float = 0.30
     mask_output_size: int = 127
+    #: crops with torch on the tracker's device: 'auto' (when it is not the CPU), 'on' or 'off'
+    device_crop: str = "auto"
 
     @classmethod
     def from_cfg(cls, cfg) -> "TrackerParams":
@@ -52,11 +64,23 @@ class TrackerParams:
                    lr=float(t.LR), stride=int(a.STRIDE), ratios=list(a.RATIOS), scales=list(a.SCALES),
                    lost_instance_size=int(t.LOST_INSTANCE_SIZE),
                    confidence_low=float(t.CONFIDENCE_LOW), confidence_high=float(t.CONFIDENCE_HIGH),
-                   mask_threshold=float(t.MASK_THERSHOLD), mask_output_size=int(t.MASK_OUTPUT_SIZE))
+                   mask_threshold=float(t.MASK_THERSHOLD), mask_output_size=int(t.MASK_OUTPUT_SIZE),
+                   device_crop=_device_crop_setting(cfg))
 
     @property
     def anchor_num(self) -> int:
         return len(self.ratios) * len(self.scales)
+
+
+def _device_crop_setting(cfg) -> str:
+    node = getattr(cfg, "INFERENCE", None)
+    value = "auto" if node is None else node.get("DEVICE_CROP", "auto")
+    if isinstance(value, bool):
+        value = "on" if value else "off"
+    value = str(value).lower()
+    if value not in ("auto", "on", "off"):
+        raise ValueError(f"INFERENCE.DEVICE_CROP must be 'auto', 'on' or 'off', got {value!r}")
+    return value
 
 
 def _accepts_kwarg(fn, name: str) -> bool:
@@ -68,7 +92,11 @@ def _accepts_kwarg(fn, name: str) -> bool:
 
 
 def check_image(img: Any) -> np.ndarray:
-    """A frame must be an H x W x 3 uint8 array (BGR)."""
+    """A frame must be an H x W x 3 uint8 array (BGR), or such a torch tensor."""
+    if isinstance(img, torch.Tensor) and img.dim() == 3 and img.shape[2] == 3 and img.dtype == torch.uint8:
+        if img.shape[0] == 0 or img.shape[1] == 0:
+            raise ValueError(f"empty image of shape {tuple(img.shape)}")
+        return img
     if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         desc = f"{type(img).__name__} {getattr(img, 'shape', '')} {getattr(img, 'dtype', '')}"
         raise ValueError(f"expected a BGR uint8 image of shape H x W x 3, got {desc.strip()}")
@@ -116,6 +144,10 @@ class SiameseTracker:
         self.center_pos: Optional[np.ndarray] = None
         self.size: Optional[np.ndarray] = None
         self.channel_average: Optional[np.ndarray] = None
+        mode = self.params.device_crop
+        use = mode == "on" or (mode == "auto" and self.device.type != "cpu")
+        self._cropper: Optional[DeviceCropper] = DeviceCropper(self.device) if use else None
+        self._pad: Optional[torch.Tensor] = None
 
     # -- geometry ------------------------------------------------------------------------------
     def grid(self, instance_size: int) -> Tuple[int, np.ndarray, np.ndarray]:
@@ -137,17 +169,33 @@ class SiameseTracker:
     # -- init ----------------------------------------------------------------------------------
     def init(self, img: np.ndarray, bbox: Sequence[float]) -> None:
         """Start tracking the target ``bbox`` = [x, y, w, h] (0-based) in the BGR frame ``img``."""
+        z = self.begin_init(img, bbox)
+        with torch.no_grad():
+            self.model.template(z)
+
+    def begin_init(self, img: np.ndarray, bbox: Sequence[float]) -> torch.Tensor:
+        """Set the state from ``bbox`` and return the template crop (1, 3, E, E) for the network."""
         img = check_image(img)
         box = check_box(bbox)
         self.center_pos = np.array(tracker_center(box), dtype=np.float64)
         self.size = np.array(box[2:], dtype=np.float64)
         s_z = round(context_size(self.size, self.params.context_amount))
-        self.channel_average = np.mean(img, axis=(0, 1))
-        z = get_subwindow(img, self.center_pos, self.params.exemplar_size, max(s_z, 1),
-                          self.channel_average, self.device)
-        with torch.no_grad():
-            self.model.template(z)
+        if isinstance(img, torch.Tensor) and self._cropper is None:
+            self._cropper = DeviceCropper(self.device)
+        if self._cropper is not None:
+            self.channel_average = self._cropper.mean(img)
+            self._pad = torch.as_tensor(self.channel_average.astype(np.uint8)).to(self.device)
+        else:
+            self.channel_average = np.mean(img, axis=(0, 1))
+        z = self._crop(img, self.center_pos, self.params.exemplar_size, max(s_z, 1))
         self._on_init()
+        return z
+
+    def _crop(self, img, center, out_size: int, crop_size: int) -> torch.Tensor:
+        """(1, 3, out, out) float32 crop on the tracker's device (OpenCV or torch path)."""
+        if self._cropper is not None:
+            return self._cropper.crop(img, center, out_size, crop_size, self._pad)
+        return get_subwindow(img, center, out_size, crop_size, self.channel_average, self.device)
 
     def _on_init(self) -> None:
         """Hook for subclasses (reset per-sequence state)."""
@@ -155,21 +203,20 @@ class SiameseTracker:
     # -- one search step ---------------------------------------------------------------------
     def _network_outputs(self, out: Dict[str, Any], size: int) -> Tuple[np.ndarray, np.ndarray]:
         """Foreground probability (N,) and deltas (4, N), float32 on the host, in one transfer."""
-        cls, loc = out["cls"], out["loc"]
-        a = self.anchor_num
-        want_cls, want_loc = (1, 2 * a, size, size), (1, 4 * a, size, size)
-        if tuple(cls.shape) != want_cls or tuple(loc.shape) != want_loc:
-            raise ValueError(
-                f"model outputs cls {tuple(cls.shape)}, loc {tuple(loc.shape)}; the tracker expects "
-                f"{want_cls} and {want_loc} from TRACK.INSTANCE_SIZE/EXEMPLAR_SIZE/BASE_SIZE, "
-                f"ANCHOR.STRIDE and {a} anchors: check that the config matches the model")
-        score = F.softmax(cls.float().reshape(2, -1).permute(1, 0), dim=1)[:, 1]
-        flat = torch.cat([score, loc.float().reshape(-1)]).cpu().numpy()
-        n = score.shape[0]
-        return flat[:n], flat[n:].reshape(4, n)
+        score, loc = network_outputs(out["cls"], out["loc"], self.anchor_num, size)
+        return score[0], loc[0]
 
-    def _search(self, img: np.ndarray, instance_size: int) -> Dict[str, Any]:
-        """Crop the search region around the current state, run the network, decode the boxes."""
+    def _instance_size(self) -> int:
+        """Search size of the next frame."""
+        return self.params.instance_size
+
+    def begin_track(self, img: np.ndarray) -> Dict[str, Any]:
+        """Search crop for the next frame: a request dict whose ``x`` (1, 3, S, S) goes to the
+        network; pass the request back to :meth:`locate`."""
+        img = check_image(img)
+        return self._search_begin(img, self._instance_size())
+
+    def _search_begin(self, img, instance_size: int) -> Dict[str, Any]:
         if self.center_pos is None:
             raise RuntimeError("call tracker.init(img, bbox) before tracker.track(img)")
         p = self.params
@@ -177,16 +224,48 @@ class SiameseTracker:
         scale_z = p.exemplar_size / s_z
         s_x = s_z * (instance_size / p.exemplar_size)
         crop = round(s_x)
-        x = get_subwindow(img, self.center_pos, instance_size, max(crop, 1), self.channel_average,
-                          self.device)
-        with torch.no_grad():
-            out = self.model.track(x, **self._track_kwargs)
-        size, anchors, window = self.grid(instance_size)
-        score, loc = self._network_outputs(out, size)
+        x = self._crop(img, self.center_pos, instance_size, max(crop, 1))
+        return {"x": x, "instance_size": instance_size, "scale_z": scale_z, "crop_size": crop,
+                "center": (float(self.center_pos[0]), float(self.center_pos[1]))}
+
+    def _search_end(self, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+                    outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        size, anchors, window = self.grid(req["instance_size"])
         with np.errstate(over="ignore"):  # untrained weights can give huge dw, dh
             boxes = decode_boxes(loc, anchors)
-        return {"score": score, "boxes": boxes, "scale_z": scale_z,
-                "crop_size": crop, "window": window, "size": size, "outputs": out}
+        return {"score": score, "boxes": boxes, "scale_z": req["scale_z"],
+                "crop_size": req["crop_size"], "window": window, "size": size, "outputs": outputs}
+
+    def _search(self, img: np.ndarray, instance_size: int) -> Dict[str, Any]:
+        """Crop the search region around the current state, run the network, decode the boxes."""
+        req = self._search_begin(img, instance_size)
+        with torch.no_grad():
+            out = self.model.track(req["x"], **self._track_kwargs)
+        score, loc = self._network_outputs(out, self.grid(instance_size)[0])
+        return self._search_end(req, score, loc, out)
+
+    def locate(self, img, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+               outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:  # pragma: no cover
+        """Decode host scores (N,) / deltas (4, N) of a :meth:`begin_track` request and update
+        the state; returns what :meth:`finish` needs."""
+        raise NotImplementedError
+
+    def finish(self, img, req: Dict[str, Any], located: Dict[str, Any],
+               mask_logits: Optional[torch.Tensor] = None) -> Dict[str, Any]:
+        """The frame's result dict (``bbox``, ``best_score``, ...)."""
+        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"]}
+
+    #: whether :meth:`finish` wants refined mask logits at ``located['pos']`` (SiamMask)
+    needs_refine = False
+
+    def track(self, img: np.ndarray) -> Dict[str, Any]:
+        """Locate the target in the next frame (BGR uint8) and update the state."""
+        req = self.begin_track(img)
+        with torch.no_grad():
+            out = self.model.track(req["x"], **self._track_kwargs)
+        score, loc = self._network_outputs(out, self.grid(req["instance_size"])[0])
+        located = self.locate(img, req, score, loc, out)
+        return self.finish(img, req, located)
 
     def _select(self, s: Dict[str, Any], window_influence: float) -> Tuple[int, np.ndarray]:
         """Index of the best candidate after size/aspect penalty and cosine window, and the penalty."""
@@ -219,5 +298,21 @@ class SiameseTracker:
     def _box(cx: float, cy: float, width: float, height: float) -> List[float]:
         return [float(v) for v in center_to_xywh((cx, cy), (width, height))]
 
-    def track(self, img: np.ndarray) -> Dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+
+
+def network_outputs(cls: torch.Tensor, loc: torch.Tensor, anchor_num: int,
+                    size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Foreground probabilities (B, N) and deltas (B, 4, N) of a batch of head outputs, float32
+    on the host, in one device-to-host transfer (N = anchor_num * size * size, anchor-major)."""
+    a = anchor_num
+    b = cls.shape[0]
+    want_cls, want_loc = (b, 2 * a, size, size), (b, 4 * a, size, size)
+    if b < 1 or tuple(cls.shape) != want_cls or tuple(loc.shape) != want_loc:
+        raise ValueError(
+            f"model outputs cls {tuple(cls.shape)}, loc {tuple(loc.shape)}; the tracker expects "
+            f"{want_cls} and {want_loc} from TRACK.INSTANCE_SIZE/EXEMPLAR_SIZE/BASE_SIZE, "
+            f"ANCHOR.STRIDE and {a} anchors: check that the config matches the model")
+    score = F.softmax(cls.float().reshape(b, 2, -1).permute(0, 2, 1), dim=2)[:, :, 1]
+    n = score.shape[1]
+    flat = torch.cat([score, loc.float().reshape(b, -1)], dim=1).cpu().numpy()
+    return flat[:, :n], flat[:, n:].reshape(b, 4, n)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 import torch
 
 from ..utils.bbox import center_to_xywh
-from .base import check_image
 from .mask import mask_polygon, mask_window, paste_mask
 from .siamrpn import SiamRPNTracker
 
@@ -41,37 +40,50 @@ class SiamMaskTracker(SiamRPNTracker):
                 raise TypeError("SiamMaskTracker needs a model with a mask head (MASK.MASK is off)")
             self._track_kwargs = {"with_mask": True} if self._track_kwargs else {}
 
-    def _mask_logits(self, outputs: Dict[str, Any], row: int, col: int) -> torch.Tensor:
+    @property
+    def needs_refine(self) -> bool:  # type: ignore[override]
+        """True when the mask comes from the refine module (a batched engine computes it)."""
+        return self._use_refine
+
+    def _mask_logits(self, outputs: Optional[Dict[str, Any]], row: int, col: int) -> torch.Tensor:
         if self._use_refine:
             with torch.no_grad():
-                logits = self.model.mask_refine((row, col))
-            k = self.params.mask_output_size
-        else:
-            raw = outputs.get("mask")
-            if raw is None:
-                raise RuntimeError("the model returned no 'mask' output and has no refine head")
-            logits = raw[0, :, row, col]
-            k = math.isqrt(logits.numel())
+                return self.model.mask_refine((row, col))
+        raw = None if outputs is None else outputs.get("mask")
+        if raw is None:
+            raise RuntimeError("the model returned no 'mask' output and has no refine head")
+        return raw[0, :, row, col]
+
+    def _mask_probs(self, logits: torch.Tensor) -> np.ndarray:
+        k = self.params.mask_output_size if self._use_refine else math.isqrt(logits.numel())
         if logits.numel() != k * k:
             raise ValueError(f"mask output has {logits.numel()} values, expected {k}x{k} "
                              f"(TRACK.MASK_OUTPUT_SIZE {self.params.mask_output_size})")
-        return logits.float().sigmoid().reshape(k, k)
+        return logits.float().sigmoid().reshape(k, k).cpu().numpy()
 
-    def track(self, img: np.ndarray) -> Dict[str, Any]:
-        """Locate the target, then segment it; see the class docstring for the outputs."""
-        img = check_image(img)
+    def locate(self, img, req, score, loc, outputs=None) -> Dict[str, Any]:
+        located = super().locate(img, req, score, loc, outputs)
+        _, row, col = np.unravel_index(located["best"], (self.anchor_num, located["s"]["size"],
+                                                         located["s"]["size"]))
+        located["pos"] = (int(row), int(col))
+        return located
+
+    def finish(self, img, req: Dict[str, Any], located: Dict[str, Any],
+               mask_logits: Optional[torch.Tensor] = None) -> Dict[str, Any]:
+        """Segment the located target; ``mask_logits`` (127*127 refine logits at
+        ``located['pos']``) is computed here when not given."""
         p = self.params
-        cx0, cy0 = float(self.center_pos[0]), float(self.center_pos[1])
-        s, best, score = self._step(img)
-        crop = s["crop_size"]
+        cx0, cy0 = req["center"]
+        crop = located["s"]["crop_size"]
         crop_box = [cx0 - crop / 2, cy0 - crop / 2, crop, crop]
-        _, row, col = np.unravel_index(best, (self.anchor_num, s["size"], s["size"]))
-        row, col = int(row), int(col)
-        mask = self._mask_logits(s["outputs"], row, col).cpu().numpy()
+        row, col = located["pos"]
+        if mask_logits is None:
+            mask_logits = self._mask_logits(located["s"]["outputs"], row, col)
+        mask = self._mask_probs(mask_logits)
         window = mask_window(crop_box, row, col, p.instance_size, p.exemplar_size, p.stride, p.base_size)
         height, width = img.shape[:2]
         prob = paste_mask(mask, window, (width, height))
         binary = (prob > p.mask_threshold).astype(np.uint8)
         polygon = mask_polygon(binary, center_to_xywh(self.center_pos, self.size))
-        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": score,
+        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"],
                 "mask": prob, "mask_binary": binary, "polygon": polygon}

@@ -1,11 +1,11 @@
 """SiamRPN / SiamRPN++ tracker (pysot's ``SiamRPNTracker`` semantics)."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .base import SiameseTracker, check_image
+from .base import SiameseTracker
 
 __all__ = ["SiamRPNTracker"]
 
@@ -18,16 +18,11 @@ class SiamRPNTracker(SiameseTracker):
     ``track`` returns ``{'bbox': [x, y, w, h], 'best_score': float}``.
     """
 
-    def _step(self, img: np.ndarray):
-        s = self._search(img, self.params.instance_size)
+    def locate(self, img, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+               outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        s = self._search_end(req, score, loc, outputs)
         best, penalty = self._select(s, self.params.window_influence)
-        cx, cy, width, height, score = self._proposal(s, best, penalty)
+        cx, cy, width, height, best_score = self._proposal(s, best, penalty)
         cx, cy, width, height = self._clip(img, cx, cy, width, height)
         self._set_state(cx, cy, width, height)
-        return s, best, score
-
-    def track(self, img: np.ndarray) -> Dict[str, Any]:
-        """Locate the target in the next frame (BGR uint8) and update the state."""
-        img = check_image(img)
-        _, _, score = self._step(img)
-        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": score}
+        return {"s": s, "best": best, "score": best_score}

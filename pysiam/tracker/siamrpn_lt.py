@@ -1,11 +1,11 @@
 """Long-term SiamRPN tracker: enlarged re-detection search while the target is lost (pysot semantics)."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .base import SiameseTracker, check_image
+from .base import SiameseTracker
 
 __all__ = ["SiamRPNLTTracker"]
 
@@ -26,21 +26,27 @@ class SiamRPNLTTracker(SiameseTracker):
     def _on_init(self) -> None:
         self.longterm_state = False
 
-    def track(self, img: np.ndarray) -> Dict[str, Any]:
-        """Locate the target in the next frame (BGR uint8) and update the state."""
-        img = check_image(img)
+    def _instance_size(self) -> int:
         p = self.params
-        lost = getattr(self, "longterm_state", False)
-        s = self._search(img, p.lost_instance_size if lost else p.instance_size)
+        return p.lost_instance_size if getattr(self, "longterm_state", False) else p.instance_size
+
+    def locate(self, img, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+               outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        p = self.params
+        lost = getattr(self, "longterm_state", False)  # unchanged since begin_track
+        s = self._search_end(req, score, loc, outputs)
         best, penalty = self._select(s, LOST_WINDOW_INFLUENCE if lost else p.window_influence)
-        cx, cy, width, height, score = self._proposal(s, best, penalty)
-        if score < p.confidence_low:  # keep the previous state
+        cx, cy, width, height, best_score = self._proposal(s, best, penalty)
+        if best_score < p.confidence_low:  # keep the previous state
             cx, cy = self.center_pos
             width, height = self.size
         self._set_state(cx, cy, width, height)
         box = self._box(*self._clip(img, cx, cy, width, height))
-        if score < p.confidence_low:
+        if best_score < p.confidence_low:
             self.longterm_state = True
-        elif score > p.confidence_high:
+        elif best_score > p.confidence_high:
             self.longterm_state = False
-        return {"bbox": box, "best_score": score}
+        return {"s": s, "best": best, "score": best_score, "bbox": box}
+
+    def finish(self, img, req, located, mask_logits=None) -> Dict[str, Any]:
+        return {"bbox": located["bbox"], "best_score": located["score"]}
