@@ -302,8 +302,9 @@ _C.TRAIN.DIST_BACKEND = ""
 _C.DATASET.SYNTHETIC = CN()
 # Source type (see pysiam.data.train_sources.SOURCE_TYPES); pysot's sections are 'crop511'.
 _C.DATASET.SYNTHETIC.TYPE = "synthetic"
-# Generator preset ('default', 'easy') and its seed (keep it apart from the benchmark's seed).
+# Generator preset ('default', 'easy').
 _C.DATASET.SYNTHETIC.PRESET = "default"
+# Generator seed (keep it apart from the synthetic benchmark's seed).
 _C.DATASET.SYNTHETIC.SEED = 1000
 # Generator parameter overrides (SynthParams field names, e.g. n_frames: 60).
 _C.DATASET.SYNTHETIC.KWARGS = CN(new_allowed=True)
@@ -319,24 +320,41 @@ _C.DATASET.SYNTHETIC.PATCH_SIZE = 0
 _C.DATASET.SYNTHETIC.WORKERS = 0
 
 # pysiam: further crop511 sources written by `pysiam-prepare_data` (pysot's layout).
+# GOT-10k train split.
 _C.DATASET.GOT10K = CN()
+# Source type: 'crop511' (pysot's crops + train.json).
 _C.DATASET.GOT10K.TYPE = "crop511"
+# Folder of 511x511 crops.
 _C.DATASET.GOT10K.ROOT = "training_dataset/got10k/crop511"
+# train.json annotation file.
 _C.DATASET.GOT10K.ANNO = "training_dataset/got10k/train.json"
+# Search frame within +- this many frames of the template frame.
 _C.DATASET.GOT10K.FRAME_RANGE = 100
+# Videos drawn per epoch (-1 = all, once).
 _C.DATASET.GOT10K.NUM_USE = 100000
+# LaSOT train split.
 _C.DATASET.LASOT = CN()
+# Source type: 'crop511' (pysot's crops + train.json).
 _C.DATASET.LASOT.TYPE = "crop511"
+# Folder of 511x511 crops.
 _C.DATASET.LASOT.ROOT = "training_dataset/lasot/crop511"
+# train.json annotation file.
 _C.DATASET.LASOT.ANNO = "training_dataset/lasot/train.json"
+# Search frame within +- this many frames of the template frame.
 _C.DATASET.LASOT.FRAME_RANGE = 100
+# Videos drawn per epoch (-1 = all, once).
 _C.DATASET.LASOT.NUM_USE = 100000
-# YouTube-VOS (with masks, SiamMask's training set; SiamMask used frame range 20).
+# YouTube-VOS, with masks (SiamMask's training set; it used frame range 20).
 _C.DATASET.YOUTUBEVOS = CN()
+# Source type: 'crop511' (pysot's crops + train.json).
 _C.DATASET.YOUTUBEVOS.TYPE = "crop511"
+# Folder of 511x511 crops.
 _C.DATASET.YOUTUBEVOS.ROOT = "training_dataset/ytb_vos/crop511"
+# train.json annotation file.
 _C.DATASET.YOUTUBEVOS.ANNO = "training_dataset/ytb_vos/train.json"
+# Search frame within +- this many frames of the template frame.
 _C.DATASET.YOUTUBEVOS.FRAME_RANGE = 20
+# Videos drawn per epoch (-1 = all, once).
 _C.DATASET.YOUTUBEVOS.NUM_USE = 200000
 
 # ================================================================================================

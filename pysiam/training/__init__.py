@@ -1,0 +1,1 @@
+"""Training: losses, learning-rate schedules, the training loop, checkpoints, logging, DDP helpers."""

@@ -1,0 +1,307 @@
+"""The training loop: one process on CPU / one GPU, or one process per GPU under torchrun (DDP).
+
+Reads top to bottom: set-up, then per epoch a few named steps (:func:`begin_epoch`: trainable
+parts, backbone unfreeze, learning rate, DDP wrapper, BatchNorm modes), the iterations, and a
+checkpoint. ``resume=True`` continues from the newest checkpoint of the run (or
+``TRAIN.RESUME``): weights, optimizer (momentum), scaler, epoch and random states come back, and
+the data of every epoch is a pure function of (seed, epoch), so the continued run matches an
+uninterrupted one.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from pysiam.data.sampler import EpochSampler
+from pysiam.data.train_dataset import build_train_dataset
+from pysiam.models import build_model, load_checkpoint
+
+from .checkpoint import checkpoint_path, latest_checkpoint, load_training_checkpoint, save_training_checkpoint
+from .distributed import DistInfo, all_reduce_mean, barrier, cleanup_distributed, init_distributed
+from .events import MetricLogger, pair_grid
+from .forward import TrainingModel, resolve_stage
+from .losses import loss_weights, total_loss
+from .lr import EpochLR, build_lr_schedule
+from .optim import apply_trainable, build_optimizer, set_train_modes
+from .run_dir import inside_run_dir, resolve_run_dir, write_run_info
+
+__all__ = ["train", "TrainResult", "seed_everything", "amp_settings"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_VALID_LOSS = 1e4   # pysot skips steps whose loss is not finite or above this
+_CPU_KEYS = ("bbox", "template_bbox", "neg")
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or already complete) run reports."""
+
+    run_dir: Path
+    checkpoint: Optional[Path]
+    epochs: int                    # epochs done
+    iterations: int
+    last: Dict[str, float] = field(default_factory=dict)   # means over the last logged window
+    seconds: float = 0.0
+    model: Optional[nn.Module] = None                       # the trained network (this process's copy)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
+
+
+def amp_settings(cfg, device: torch.device):
+    """(autocast dtype or None, GradScaler) for ``TRAIN.AMP`` ('', 'none', 'bf16', 'fp16')."""
+    amp = str(cfg.TRAIN.get("AMP", "") or "none").lower()
+    dtypes = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if amp not in dtypes:
+        raise ValueError(f"TRAIN.AMP must be one of '', 'none', 'bf16', 'fp16', got {amp!r}")
+    dtype = dtypes[amp]
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
+    return dtype, scaler
+
+
+def _load_initial_weights(model: nn.Module, cfg) -> None:
+    """TRAIN.PRETRAINED: whole-model weights to start from (e.g. the previous SiamMask stage)."""
+    if cfg.TRAIN.PRETRAINED:
+        report = load_checkpoint(model, cfg.TRAIN.PRETRAINED, strict=False)
+        logger.info("initial weights: %s", report)
+
+
+def _worker_init(_: int) -> None:
+    """Data workers: one OpenCV / torch thread each (the pairs are independent of workers anyway)."""
+    import cv2
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def _to_device(batch: Dict[str, torch.Tensor], device: torch.device) -> Dict[str, torch.Tensor]:
+    return {k: (v if k in _CPU_KEYS else v.to(device, non_blocking=True)) for k, v in batch.items()}
+
+
+# -- the scheduled events, one named step each ----------------------------------------------------
+def begin_epoch(epoch: int, model: nn.Module, train_model: TrainingModel, optimizer, schedule: EpochLR,
+                cfg, stage: str, dist: DistInfo, wrapped: Optional[nn.Module]) -> nn.Module:
+    """Trainable parts, backbone unfreeze, learning rate, the (DDP) wrapper and BatchNorm modes."""
+    unfreeze_now = (stage != "refine" and epoch == int(cfg.BACKBONE.TRAIN_EPOCH) and epoch > 0)
+    apply_trainable(model, cfg, stage, epoch)
+    if unfreeze_now:
+        logger.info("epoch %d: backbone layers %s start training (lr x %g)", epoch + 1,
+                    list(cfg.BACKBONE.TRAIN_LAYERS), cfg.BACKBONE.LAYERS_LR)
+        if cfg.TRAIN.get("UNFREEZE_RESET_MOMENTUM", False):
+            optimizer.state.clear()   # pysot's optimizer rebuild: momentum starts from zero
+    schedule.apply(optimizer, epoch)
+    if dist.world_size > 1 and (wrapped is None or unfreeze_now):
+        # DDP records which parameters need gradients when it is built: rebuild when that changes
+        device_ids = [dist.device.index] if dist.device.type == "cuda" else None
+        wrapped = DistributedDataParallel(train_model, device_ids=device_ids, find_unused_parameters=True)
+    elif wrapped is None:
+        wrapped = train_model
+    set_train_modes(model, cfg, stage, epoch)
+    return wrapped
+
+
+def optimizer_step(total: torch.Tensor, optimizer, scaler, params: Sequence[torch.nn.Parameter],
+                   grad_clip: float, valid: bool) -> float:
+    """Backward, unscale, clip, step; the step is skipped (gradients dropped) when not ``valid``.
+
+    Returns the gradient norm before clipping. Every process runs the backward pass (DDP
+    averages gradients there), so the skip decision, made on averaged values, is the same everywhere.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(total).backward()
+    scaler.unscale_(optimizer)
+    with_grad = [p for p in params if p.grad is not None]
+    norm = torch.nn.utils.clip_grad_norm_(with_grad, grad_clip if grad_clip > 0 else float("inf"))
+    norm = float(norm)
+    if valid and math.isfinite(norm):
+        scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    return norm
+
+
+class _Window:
+    """Running means of logged values over the last print period."""
+
+    def __init__(self):
+        self.sums: Dict[str, float] = {}
+        self.count = 0
+
+    def add(self, values: Dict[str, float]) -> None:
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v)
+        self.count += 1
+
+    def means(self) -> Dict[str, float]:
+        return {k: v / max(self.count, 1) for k, v in self.sums.items()}
+
+    def reset(self) -> None:
+        self.sums, self.count = {}, 0
+
+
+def _resume_source(cfg, resume: bool, snapshot_dir: Path) -> Optional[Path]:
+    """``TRAIN.RESUME`` if set, else with ``resume`` the newest checkpoint of the run (or None)."""
+    if cfg.TRAIN.RESUME:
+        path = Path(cfg.TRAIN.RESUME)
+        if not path.is_file():
+            raise FileNotFoundError(f"TRAIN.RESUME: checkpoint not found: {path}")
+        return path
+    if resume:
+        path = latest_checkpoint(snapshot_dir)
+        if path is None:
+            logger.warning("--resume: no checkpoint in %s, starting from scratch", snapshot_dir)
+        return path
+    return None
+
+
+def _build_loader(cfg, dist: DistInfo):
+    dataset = build_train_dataset(cfg)
+    sampler = EpochSampler(len(dataset), cfg.TRAIN.BATCH_SIZE, dist.rank, dist.world_size)
+    workers = int(cfg.TRAIN.NUM_WORKERS)
+    loader = DataLoader(dataset, batch_size=cfg.TRAIN.BATCH_SIZE, sampler=sampler, drop_last=True,
+                        num_workers=workers, pin_memory=dist.device.type == "cuda",
+                        persistent_workers=workers > 0, worker_init_fn=_worker_init if workers > 0 else None)
+    return loader, sampler
+
+
+@dataclass
+class _Loop:
+    """What the iterations of an epoch need (built once in :func:`train`)."""
+
+    cfg: Any
+    loader: DataLoader
+    optimizer: torch.optim.Optimizer
+    scaler: Any
+    weights: Dict[str, float]
+    device: torch.device
+    autocast: Any
+    events: MetricLogger
+    bar: Any
+    main: bool
+    window: _Window = field(default_factory=_Window)
+    step: int = 0
+    last: Dict[str, float] = field(default_factory=dict)
+
+
+def run_epoch(loop: _Loop, wrapped: nn.Module, epoch: int) -> None:
+    """The iterations of one epoch: forward, weighted loss, step, logging."""
+    cfg = loop.cfg
+    params = [p for g in loop.optimizer.param_groups for p in g["params"]]
+    iters = len(loop.loader)
+    t_iter = time.time()
+    for it, batch in enumerate(loop.loader):
+        data_time = time.time() - t_iter
+        with loop.autocast:
+            losses, metrics = wrapped(_to_device(batch, loop.device))
+        total = total_loss(losses, loop.weights)
+        values = {f"loss/{k}": float(v.detach()) for k, v in losses.items()}
+        values["loss/total"] = float(total.detach())
+        values.update({f"metric/{k}": float(v) for k, v in metrics.items()})
+        values = all_reduce_mean(values, loop.device)   # the same numbers (and decision) everywhere
+        valid = math.isfinite(values["loss/total"]) and values["loss/total"] < _MAX_VALID_LOSS
+        grad_norm = optimizer_step(total, loop.optimizer, loop.scaler, params, float(cfg.TRAIN.GRAD_CLIP), valid)
+        loop.step += 1
+        values.update({"grad_norm": grad_norm, "time/data": data_time, "time/batch": time.time() - t_iter,
+                       "skipped": float(not valid)})
+        loop.window.add(values)
+        if loop.main and (loop.step % max(1, int(cfg.TRAIN.PRINT_FREQ)) == 0 or it == iters - 1):
+            loop.last = loop.window.means()
+            lrs = {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(loop.optimizer.param_groups)}
+            loop.events.log(loop.step, {**loop.last, **lrs}, epoch=epoch + 1)
+            loop.window.reset()
+        if loop.main and int(cfg.TRAIN.IMAGE_FREQ) > 0 and (loop.step - 1) % int(cfg.TRAIN.IMAGE_FREQ) == 0:
+            loop.events.log_image(loop.step, "pairs", pair_grid({k: v.numpy() for k, v in batch.items()}))
+        if loop.bar is not None:
+            loop.bar.update(1)
+            loop.bar.set_postfix(epoch=epoch + 1, loss=f"{values['loss/total']:.3f}",
+                                 lr=f"{loop.optimizer.param_groups[-1]['lr']:.2e}", refresh=False)
+        t_iter = time.time()
+
+
+def train(cfg, resume: bool = False, config_name: str = "", argv: Optional[Sequence[str]] = None,
+          progress: bool = True, stop_after_epoch: Optional[int] = None) -> TrainResult:
+    """Train the model of ``cfg``; see the module docstring.
+
+    ``stop_after_epoch`` ends the run early after that epoch's checkpoint (the schedule still
+    spans ``TRAIN.EPOCH``), as an interruption would; ``resume=True`` then continues it.
+    """
+    t_start = time.time()
+    dist = init_distributed(cfg)
+    main = dist.rank == 0
+    stage = resolve_stage(cfg)
+    run_dir = resolve_run_dir(cfg, config_name)
+    snapshot_dir = inside_run_dir(run_dir, cfg.TRAIN.SNAPSHOT_DIR)
+    resume_from = _resume_source(cfg, resume, snapshot_dir)
+    if main:
+        write_run_info(run_dir, cfg, argv, dist.world_size, str(resume_from) if resume_from else None)
+
+    # -- model, optimizer, schedule, and where to start -------------------------------------------
+    seed_everything(int(cfg.TRAIN.SEED))
+    model = build_model(cfg, load_backbone_weights=True).to(dist.device)
+    _load_initial_weights(model, cfg)
+    if stage == "refine" and not (cfg.TRAIN.PRETRAINED or resume_from):
+        logger.warning("TRAIN.STAGE refine without TRAIN.PRETRAINED: the frozen backbone, neck and RPN "
+                       "keep their initial weights")
+    train_model = TrainingModel(model, stage, stride=cfg.ANCHOR.STRIDE, mask_window=cfg.TRAIN.EXEMPLAR_SIZE)
+    optimizer = build_optimizer(model, cfg, stage)
+    schedule = build_lr_schedule(cfg)
+    amp_dtype, scaler = amp_settings(cfg, dist.device)
+    start_epoch = int(cfg.TRAIN.START_EPOCH)
+    if resume_from is not None:
+        start_epoch = int(load_training_checkpoint(resume_from, model, optimizer, scaler, restore_random=main)["epoch"])
+        logger.info("resumed from %s at epoch %d", resume_from, start_epoch)
+    if not main:
+        seed_everything(int(cfg.TRAIN.SEED) + 1000 * dist.rank + start_epoch)
+
+    # -- data and logging ----------------------------------------------------------------------------
+    loader, sampler = _build_loader(cfg, dist)
+    iters, epochs = sampler.iters_per_epoch, int(cfg.TRAIN.EPOCH)
+    last_epoch = epochs if stop_after_epoch is None else min(epochs, int(stop_after_epoch))
+    bar = None
+    if main and progress:
+        from tqdm import tqdm
+        bar = tqdm(total=epochs * iters, initial=start_epoch * iters, unit="it", dynamic_ncols=True,
+                   desc=f"train {stage}")
+    loop = _Loop(cfg, loader, optimizer, scaler, loss_weights(cfg, stage), dist.device,
+                 torch.autocast(dist.device.type, dtype=amp_dtype) if amp_dtype is not None else nullcontext(),
+                 MetricLogger(run_dir, inside_run_dir(run_dir, cfg.TRAIN.LOG_DIR), enabled=main), bar, main,
+                 step=start_epoch * iters)
+    logger.info("training %s for epochs %d..%d, %d iterations of %d x %d pairs each, on %s",
+                stage, start_epoch + 1, epochs, iters, cfg.TRAIN.BATCH_SIZE, dist.world_size, dist.device)
+
+    # -- the epochs ------------------------------------------------------------------------------------
+    wrapped: Optional[nn.Module] = None
+    ckpt: Optional[Path] = resume_from
+    try:
+        for epoch in range(start_epoch, last_epoch):
+            wrapped = begin_epoch(epoch, model, train_model, optimizer, schedule, cfg, stage, dist, wrapped)
+            sampler.set_epoch(epoch)
+            run_epoch(loop, wrapped, epoch)
+            if main:
+                ckpt = save_training_checkpoint(checkpoint_path(snapshot_dir, epoch + 1), model, optimizer,
+                                                epoch + 1, cfg, scheduler=schedule, scaler=scaler, stage=stage)
+                loop.events.flush()
+            barrier()
+    finally:
+        if bar is not None:
+            bar.close()
+        loop.events.close()
+    result = TrainResult(run_dir, ckpt or latest_checkpoint(snapshot_dir), max(start_epoch, last_epoch),
+                         loop.step, loop.last, time.time() - t_start, model)
+    cleanup_distributed(dist)
+    return result
