@@ -34,3 +34,12 @@ def shared_spec() -> Path:
     if not d.is_dir():
         pytest.skip(f"spec folder {d} not present (set PYSIAM_SHARED to the shared folder)")
     return d
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: per-frame tensors are tiny, extra threads only add overhead."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

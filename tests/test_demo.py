@@ -14,7 +14,7 @@ import pytest
 
 from pysiam.cli import demo
 from pysiam.utils.video import VideoSink, list_images
-from test_tracker_fake import FakeSiamModel, one_thread  # noqa: F401 (fixture)
+from test_tracker_fake import FakeSiamModel
 
 
 @pytest.fixture(autouse=True)

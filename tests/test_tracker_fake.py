@@ -19,7 +19,6 @@ border (cells unlike the border are foreground), enlarged back by nearest-neighb
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 EXEMPLAR = 127
@@ -117,14 +116,6 @@ class FakeSiamModel:
         logits = logits[idx[:, None], idx[None, :]]
         return torch.from_numpy(logits.reshape(1, -1).astype(np.float32)).to(self.device)
 
-
-@pytest.fixture
-def one_thread():
-    """Per-frame tensors are tiny: extra intra-op threads only add overhead on a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def occlude(img: np.ndarray, idx: int, start: int = 60, stop: int = 75) -> np.ndarray:

@@ -46,7 +46,7 @@ import torch
 
 from pysiam.config import load_config
 from pysiam.tracker import SiamMaskTracker, SiamRPNLTTracker, SiamRPNTracker, build_tracker
-from test_tracker_fake import FakeSiamModel, occlude, one_thread  # noqa: F401 (fixture)
+from test_tracker_fake import FakeSiamModel, occlude
 
 REF_DIR = Path(__file__).resolve().parent / "data" / "tracker"
 CASES = sorted(p.stem for p in REF_DIR.glob("*.json"))

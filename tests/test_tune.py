@@ -4,7 +4,6 @@ import logging
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from pysiam.benchmarks import build_dataset
@@ -19,13 +18,6 @@ from pysiam.tune.trial import trial_slug
 WI = "TRACK.WINDOW_INFLUENCE"
 FRAMES = 24
 
-
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,6 @@ from pysiam.tune.testing import ColourMatchModel, make_distractor_benchmark, toy
 from pysiam.tune.trial import trial_slug
 
 
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_vot_arrays_equal_a_file_round_trip(tmp_path):
     records = [1, [3.123456, 4.0, 10.5, 8.25], 2, 0, 0, 1,

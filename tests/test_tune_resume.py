@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-import torch
 
 from pysiam.benchmarks import build_dataset
 from pysiam.config import load_config
@@ -25,13 +24,6 @@ def data(tmp_path_factory):
     make_distractor_benchmark(root)
     return root
 
-
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _setup(root, factory=ColourMatchModel):
