@@ -163,6 +163,11 @@ class SiameseTracker:
         return self._grids[instance_size]
 
     @property
+    def network_kwargs(self) -> Dict[str, Any]:
+        """Keyword arguments this tracker passes to the model's search pass (``with_mask``)."""
+        return dict(self._track_kwargs)
+
+    @property
     def score_size(self) -> int:
         return self.grid(self.params.instance_size)[0]
 
