@@ -9,7 +9,7 @@ import pytest
 
 from pysiam.benchmarks import testing as T
 from pysiam.benchmarks import results_io as R
-from pysiam.cli.eval import main
+from pysiam.cli.eval import run as main
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -34,8 +34,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from pysiam.cli.common import guarded, setup_logging
 from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
-from pysiam.config import ConfigError, load_config
+from pysiam.config import load_config
 
 logger = logging.getLogger("pysiam.benchmark")
 
@@ -407,13 +408,10 @@ def format_table(result: Dict[str, Any]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        result = run_benchmark(args)
-    except (ConfigError, FileNotFoundError, KeyError, ValueError, OSError, RuntimeError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"benchmark: error: {msg}", file=sys.stderr)
-        return 2
+    setup_logging()
+    code, result = guarded("benchmark", lambda: run_benchmark(args), extra=(RuntimeError,))
+    if code:
+        return code
     print(format_table(result))
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
+from pysiam.cli.common import guarded, setup_logging, strip_separator
 from pysiam.config import ConfigError, load_config
 from pysiam.tracker import build_tracker
 from pysiam.utils.video import FrameSource, VideoSink
@@ -205,14 +206,11 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.opts and args.opts[0] == "--":
-        args.opts = args.opts[1:]
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        summary = run_demo(args)
-    except (DemoError, FileNotFoundError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    args.opts = strip_separator(args.opts)
+    setup_logging()
+    code, summary = guarded("demo", lambda: run_demo(args), extra=(DemoError,))
+    if code:
+        return code
     print(f"tracked {summary['frames']} frames at {summary['fps']:.1f} FPS on {summary['device']}; "
           f"results: {summary['results']}" + (f"; video: {summary['video']}" if summary["video"] else ""))
     return 0

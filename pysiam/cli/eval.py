@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from pysiam.benchmarks import build_dataset
+from pysiam.cli.common import guarded
 from pysiam.benchmarks.results_io import atomic_write_text
 from pysiam.eval.plots import plot_results
 from pysiam.eval.runner import evaluate
@@ -67,7 +68,13 @@ def _clean(obj):
     return obj
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: exit code 0, or 2 with a one-line message on bad input."""
+    return guarded("eval", lambda: run(argv))[0]
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Score, print the tables, write --json / --plot; return the numbers per tracker."""
     args = build_parser().parse_args(argv)
     options = {"split": args.split} if args.split else {}
     dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout,
@@ -107,4 +114,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

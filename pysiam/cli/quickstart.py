@@ -188,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             _test(config, snapshot, name, data, results, device, progress)
 
     with clock.step("tools/eval.py on " + DATASET):
-        from pysiam.cli.eval import main as eval_main
+        from pysiam.cli.eval import run as eval_main
         scores = eval_main(["--dataset", DATASET, "--dataset-root", str(data), "--results", str(results),
                             "--trackers", *runs, "--json", str(out / "eval.json"), "--plot", str(out / "plots"),
                             "--workers", "1"])

@@ -31,7 +31,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from pysiam.config import ConfigError, load_config
+from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.config import load_config
 
 logger = logging.getLogger("pysiam.test")
 
@@ -172,13 +173,9 @@ def write_result(protocol: str, res, video, output: str, dataset: str, name: str
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return _run(args)
-    except (ConfigError, FileNotFoundError, KeyError, ValueError, OSError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"test: error: {msg}", file=sys.stderr)
-        return 2
+    setup_logging()
+    code, result = guarded("test", lambda: _run(args))
+    return code or result
 
 
 def _run(args) -> int:
@@ -193,8 +190,7 @@ def _run(args) -> int:
     from pysiam.tracker import build_tracker
     from pysiam.utils.device import resolve_device
 
-    opts = args.opts[1:] if args.opts[:1] == ["--"] else args.opts  # `--videos a b -- KEY VALUE`
-    cfg = load_config(args.config, opts)
+    cfg = load_config(args.config, strip_separator(args.opts))
     apply_inference_arguments(cfg, args)
     if args.batch < 1:
         raise ValueError(f"--batch must be >= 1, got {args.batch}")

@@ -29,7 +29,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from pysiam.config import ConfigError, config_path, load_config
+from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.config import config_path, load_config
 
 __all__ = ["main", "build_parser", "load_model"]
 
@@ -125,13 +126,9 @@ def _devices(arg: Optional[str], workers: int) -> Optional[List[str]]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return _run(args)
-    except (ConfigError, FileNotFoundError, KeyError, ValueError, OSError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"tune: error: {msg}", file=sys.stderr)
-        return 2
+    setup_logging()
+    code, result = guarded("tune", lambda: _run(args))
+    return code or result
 
 
 def _run(args) -> int:
@@ -141,8 +138,7 @@ def _run(args) -> int:
                              resolve_metric, run_search, select_videos, write_search_reports)
     from pysiam.tune.report import format_opts, override_opts
 
-    if args.opts[:1] == ["--"]:          # '--val-videos a b -- KEY VALUE': the '--' ends the names
-        args.opts = args.opts[1:]
+    args.opts = strip_separator(args.opts)  # '--val-videos a b -- KEY VALUE'
     cfg = load_config(args.config, args.opts)
     shard = parse_shard(args.shard)
     space = load_space(args.space, cfg) if args.space else default_space(cfg)
