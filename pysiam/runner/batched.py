@@ -23,85 +23,21 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
 import torch
 
-from pysiam.eval.region import region_overlaps
 from pysiam.models.siam_model import Template
 from pysiam.tracker.base import network_outputs
-from pysiam.utils.bbox import init_box_from_region
 
 from .prefetch import PrefetchReader
-from .protocols import OPEResult, VOTResult, vot_region
+from .protocols import Init, Job, Track, ope_job, vot_job
 
 __all__ = ["Init", "Track", "ope_job", "vot_job", "run_batched", "BatchedEngine", "cat_templates",
            "BATCH_PROTOCOLS"]
 
 #: dataset protocols the engine runs (GOT-10k and VOT-LT use the one-pass protocol)
 BATCH_PROTOCOLS = ("ope", "vot", "vot-lt", "got10k")
-
-
-@dataclass
-class Init:
-    """Ask the engine to (re)initialise on ``img`` with ``box`` (x, y, w, h)."""
-    img: Any
-    box: Sequence[float]
-
-
-@dataclass
-class Track:
-    """Ask the engine to track on ``img``; the reply is ``(result dict, seconds)``."""
-    img: Any
-
-
-Job = Generator[Any, Any, Any]
-
-
-def ope_job(video, frames: Iterable) -> Job:
-    """One-pass evaluation of ``video`` as a step generator (same records as ``run_ope``)."""
-    out = OPEResult()
-    for idx, img in enumerate(frames):
-        if idx == 0:
-            box = init_box_from_region(video.init_rect)
-            _, dt = yield Init(img, box)
-            out.boxes.append([float(v) for v in box])
-            out.scores.append(None)
-        else:
-            res, dt = yield Track(img)
-            out.boxes.append([float(v) for v in res["bbox"]])
-            out.scores.append(float(res["best_score"]))
-        out.times.append(dt)
-    return out
-
-
-def vot_job(video, frames: Iterable, skip: int = 5, use_polygon: bool = False) -> Job:
-    """VOT supervised (reset) protocol as a step generator (same records as ``run_vot``)."""
-    out = VOTResult()
-    restart = 0
-    for idx, img in enumerate(frames):
-        gt = vot_region(video.gt[idx])
-        if idx == restart:
-            _, dt = yield Init(img, init_box_from_region(gt))
-            out.records.append(1)
-        elif idx > restart:
-            res, dt = yield Track(img)
-            pred = [float(v) for v in (res["polygon"] if use_polygon else res["bbox"])]
-            h, w = img.shape[:2]
-            ov = region_overlaps(np.asarray([pred]), gt[None], bounds=(w, h))[0]
-            if ov > 0:
-                out.records.append(pred)
-            else:
-                out.records.append(2)
-                out.failures += 1
-                restart = idx + skip
-        else:
-            dt = 0.0
-            out.records.append(0)
-        out.times.append(dt)
-    return out
 
 
 def cat_templates(templates: Sequence[Template]) -> Template:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
 from pysiam.eval.region import region_overlaps
 from pysiam.utils.bbox import init_box_from_region
 
-__all__ = ["OPEResult", "VOTResult", "VOSResult", "run_ope", "run_vot", "run_vos",
-           "vot_region", "FrameCallback"]
+__all__ = ["OPEResult", "VOTResult", "VOSResult", "run_ope", "run_vot", "run_vos", "vot_region",
+           "FrameCallback", "Init", "Track", "ope_job", "vot_job", "drive"]
 
 FrameCallback = Optional[Callable[[], None]]
 
@@ -55,30 +55,20 @@ def _frames(video, frames: Optional[Iterator[np.ndarray]]) -> Iterator[np.ndarra
     return video.frames() if frames is None else frames
 
 
-def run_ope(tracker, video, frames: Optional[Iterator[np.ndarray]] = None,
-            on_frame: FrameCallback = None) -> OPEResult:
-    """One pass from the first frame's ground truth, as pysot's test script does.
+@dataclass
+class Init:
+    """A protocol step: (re)initialise the tracker on ``img`` with ``box`` (x, y, w, h)."""
+    img: Any
+    box: Sequence[float]
 
-    The first frame's box is the axis-aligned box of the ground truth region shifted so that the
-    tracker's centre rule recovers its centre (``init_box_from_region``); it is also the first
-    output line.
-    """
-    out = OPEResult()
-    for idx, img in enumerate(_frames(video, frames)):
-        tic = time.perf_counter()
-        if idx == 0:
-            box = init_box_from_region(video.init_rect)
-            tracker.init(img, box)
-            out.boxes.append([float(v) for v in box])
-            out.scores.append(None)
-        else:
-            res = tracker.track(img)
-            out.boxes.append([float(v) for v in res["bbox"]])
-            out.scores.append(float(res["best_score"]))
-        out.times.append(time.perf_counter() - tic)
-        if on_frame is not None:
-            on_frame()
-    return out
+
+@dataclass
+class Track:
+    """A protocol step: track on ``img``; the reply is ``(result dict, seconds)``."""
+    img: Any
+
+
+Job = Generator[Any, Any, Any]
 
 
 def vot_region(gt_row: Sequence[float]) -> np.ndarray:
@@ -90,9 +80,30 @@ def vot_region(gt_row: Sequence[float]) -> np.ndarray:
     return r
 
 
-def run_vot(tracker, video, skip: int = 5, use_polygon: bool = False,
-            frames: Optional[Iterator[np.ndarray]] = None, on_frame: FrameCallback = None) -> VOTResult:
-    """VOT supervised (reset) protocol.
+def ope_job(video, frames: Iterable) -> Job:
+    """One-pass evaluation as a step generator: yields Init / Track, returns an OPEResult.
+
+    The first frame's box is the axis-aligned box of the ground truth region shifted so that the
+    tracker's centre rule recovers its centre (``init_box_from_region``), as pysot's test script
+    does; it is also the first output line.
+    """
+    out = OPEResult()
+    for idx, img in enumerate(frames):
+        if idx == 0:
+            box = init_box_from_region(video.init_rect)
+            _, dt = yield Init(img, box)
+            out.boxes.append([float(v) for v in box])
+            out.scores.append(None)
+        else:
+            res, dt = yield Track(img)
+            out.boxes.append([float(v) for v in res["bbox"]])
+            out.scores.append(float(res["best_score"]))
+        out.times.append(dt)
+    return out
+
+
+def vot_job(video, frames: Iterable, skip: int = 5, use_polygon: bool = False) -> Job:
+    """VOT supervised (reset) protocol as a step generator: yields Init / Track, returns a VOTResult.
 
     use_polygon: report the tracker's rotated ``polygon`` (SiamMask) instead of its box.
     A failure is an overlap of 0 with the ground truth, both bounded by the image; the tracker is
@@ -100,16 +111,14 @@ def run_vot(tracker, video, skip: int = 5, use_polygon: bool = False,
     """
     out = VOTResult()
     restart = 0
-    for idx, img in enumerate(_frames(video, frames)):
-        tic = time.perf_counter()
+    for idx, img in enumerate(frames):
         gt = vot_region(video.gt[idx])
         if idx == restart:
-            tracker.init(img, init_box_from_region(gt))
+            _, dt = yield Init(img, init_box_from_region(gt))
             out.records.append(1)
         elif idx > restart:
-            res = tracker.track(img)
-            pred = res["polygon"] if use_polygon else res["bbox"]
-            pred = [float(v) for v in pred]
+            res, dt = yield Track(img)
+            pred = [float(v) for v in (res["polygon"] if use_polygon else res["bbox"])]
             h, w = img.shape[:2]
             ov = region_overlaps(np.asarray([pred]), gt[None], bounds=(w, h))[0]
             if ov > 0:
@@ -119,11 +128,45 @@ def run_vot(tracker, video, skip: int = 5, use_polygon: bool = False,
                 out.failures += 1
                 restart = idx + skip
         else:
+            dt = 0.0
             out.records.append(0)
-        out.times.append(time.perf_counter() - tic)
+        out.times.append(dt)
+    return out
+
+
+def drive(job: Job, tracker):
+    """Run a step generator with one tracker (the sequential engine); return its result."""
+    try:
+        request = next(job)
+        while True:
+            tic = time.perf_counter()
+            if isinstance(request, Init):
+                tracker.init(request.img, request.box)
+                res = None
+            else:
+                res = tracker.track(request.img)
+            request = job.send((res, time.perf_counter() - tic))
+    except StopIteration as stop:
+        return stop.value
+
+
+def _counted(frames: Iterable, on_frame: FrameCallback) -> Iterator:
+    for img in frames:
+        yield img
         if on_frame is not None:
             on_frame()
-    return out
+
+
+def run_ope(tracker, video, frames: Optional[Iterator[np.ndarray]] = None,
+            on_frame: FrameCallback = None) -> OPEResult:
+    """One pass from the first frame's ground truth (see :func:`ope_job`)."""
+    return drive(ope_job(video, _counted(_frames(video, frames), on_frame)), tracker)
+
+
+def run_vot(tracker, video, skip: int = 5, use_polygon: bool = False,
+            frames: Optional[Iterator[np.ndarray]] = None, on_frame: FrameCallback = None) -> VOTResult:
+    """VOT supervised (reset) protocol (see :func:`vot_job`)."""
+    return drive(vot_job(video, _counted(_frames(video, frames), on_frame), skip, use_polygon), tracker)
 
 
 def _mask_box(mask: np.ndarray) -> Optional[List[float]]:
