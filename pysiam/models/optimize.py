@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from .backbone.resnet import BasicBlock, Bottleneck, ResNet
-from .siam_model import Template
+from .siam_model import StatefulTracking, Template
 
 __all__ = ["InferenceOptions", "InferenceModel", "prepare_for_inference", "fold_batchnorm",
            "fuse_conv_bn", "register_conv_bn_pairs", "apply_threads", "autocast_context",
@@ -322,7 +322,7 @@ class _CompiledOrEager:
 
 # -- the wrapper ------------------------------------------------------------------------------
 
-class InferenceModel(nn.Module):
+class InferenceModel(StatefulTracking, nn.Module):
     """A :class:`SiamModel` with inference options applied; same methods as the model
     (``extract_template``, ``track_with``, ``refine_with``, ``template``, ``track``,
     ``mask_refine``). Inputs are converted to the model's memory format; with ``amp`` the
@@ -407,31 +407,6 @@ class InferenceModel(nn.Module):
     def refine_with(self, out: Dict[str, Any], pos) -> torch.Tensor:
         with self._ctx():
             return self.model.refine_with(out, pos)
-
-    def forward(self, z: torch.Tensor, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
-        return self.track_with(self.extract_template(z), x, with_mask=with_mask)
-
-    # stateful API (pysot's), as SiamModel
-    def template(self, z: torch.Tensor) -> None:
-        self._template = self.extract_template(z)
-
-    def track(self, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
-        if self._template is None:
-            raise RuntimeError("call model.template(z) before model.track(x)")
-        self._last = self.track_with(self._template, x, with_mask=with_mask)
-        return self._last
-
-    def mask_refine(self, pos) -> torch.Tensor:
-        if self._last is None:
-            raise RuntimeError("call model.track(x) before model.mask_refine(pos)")
-        return self.refine_with(self._last, pos)
-
-    @property
-    def zf(self):
-        if self._template is None:
-            return None
-        f = self._template.features
-        return f[0] if len(f) == 1 else f
 
 
 def prepare_for_inference(model: nn.Module, options: InferenceOptions,

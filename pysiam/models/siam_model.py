@@ -65,7 +65,41 @@ class Template:
         return Template(*(_map_tensors(v, lambda t: t[idx]) for v in (self.features, self.rpn, self.mask)))
 
 
-class SiamModel(nn.Module):
+class StatefulTracking:
+    """pysot's stateful model API (``template`` / ``track`` / ``mask_refine`` / ``zf``) and
+    ``forward``, on top of a class's ``extract_template`` / ``track_with`` / ``refine_with``."""
+
+    _template: Optional["Template"] = None
+    _last: Optional[Dict[str, Any]] = None
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
+        """``track_with(extract_template(z), x)``: one differentiable pass over template/search pairs."""
+        return self.track_with(self.extract_template(z), x, with_mask=with_mask)
+
+    def template(self, z: torch.Tensor) -> None:
+        """Compute and keep the template features of ``z``."""
+        self._template = self.extract_template(z)
+
+    def track(self, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
+        """Match ``x`` against the kept template; keeps what :meth:`mask_refine` needs."""
+        if self._template is None:
+            raise RuntimeError("call model.template(z) before model.track(x)")
+        self._last = self.track_with(self._template, x, with_mask=with_mask)
+        return self._last
+
+    def mask_refine(self, pos) -> torch.Tensor:
+        """Refined mask logits (B, 127*127) at ``pos = (row, col)`` of the last :meth:`track`."""
+        if self._last is None:
+            raise RuntimeError("call model.track(x) before model.mask_refine(pos)")
+        return self.refine_with(self._last, pos)
+
+    @property
+    def zf(self) -> Optional[Tensors]:
+        """The kept template's neck features (pysot's attribute), bare tensor for one level."""
+        return None if self._template is None else _unwrap(self._template.features)
+
+
+class SiamModel(StatefulTracking, nn.Module):
     """SiamRPN / SiamRPN++ / SiamMask network from explicit parts (see :func:`build_model`).
 
     With a mask head (SiamMask) the backbone's last level feeds the neck and heads and the
@@ -126,33 +160,6 @@ class SiamModel(nn.Module):
         if self.refine_head is None:
             raise RuntimeError("this model has no refine head (REFINE.REFINE is off)")
         return self.refine_head(out["refine_features"], out["mask_corr_feature"], pos)
-
-    def forward(self, z: torch.Tensor, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
-        """``track_with(extract_template(z), x)``: one differentiable pass over template/search pairs."""
-        return self.track_with(self.extract_template(z), x, with_mask=with_mask)
-
-    # -- stateful API (pysot's) --------------------------------------------------------------
-    def template(self, z: torch.Tensor) -> None:
-        """Compute and keep the template features of ``z``."""
-        self._template = self.extract_template(z)
-
-    def track(self, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
-        """Match ``x`` against the kept template; keeps what :meth:`mask_refine` needs."""
-        if self._template is None:
-            raise RuntimeError("call model.template(z) before model.track(x)")
-        self._last = self.track_with(self._template, x, with_mask=with_mask)
-        return self._last
-
-    def mask_refine(self, pos) -> torch.Tensor:
-        """Refined mask logits (B, 127*127) at ``pos = (row, col)`` of the last :meth:`track`."""
-        if self._last is None:
-            raise RuntimeError("call model.track(x) before model.mask_refine(pos)")
-        return self.refine_with(self._last, pos)
-
-    @property
-    def zf(self) -> Optional[Tensors]:
-        """The kept template's neck features (pysot's attribute), bare tensor for one level."""
-        return None if self._template is None else _unwrap(self._template.features)
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
