@@ -117,7 +117,6 @@ class FakeSiamModel:
         return torch.from_numpy(logits.reshape(1, -1).astype(np.float32)).to(self.device)
 
 
-
 def occlude(img: np.ndarray, idx: int, start: int = 60, stop: int = 75) -> np.ndarray:
     """The long-term parity case: frames start..stop-1 of the sequence become a uniform dark image."""
     if start <= idx < stop:

@@ -19,7 +19,6 @@ WI = "TRACK.WINDOW_INFLUENCE"
 FRAMES = 24
 
 
-
 @pytest.fixture(scope="module")
 def distractor_set(tmp_path_factory):
     root = tmp_path_factory.mktemp("distractor")

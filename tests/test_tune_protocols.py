@@ -15,7 +15,6 @@ from pysiam.tune.testing import ColourMatchModel, make_distractor_benchmark, toy
 from pysiam.tune.trial import trial_slug
 
 
-
 def test_vot_arrays_equal_a_file_round_trip(tmp_path):
     records = [1, [3.123456, 4.0, 10.5, 8.25], 2, 0, 0, 1,
                [1.00004, 2.0, 11.0, 2.0, 11.0, 9.0, 1.0, 9.0], [5.0, 6.0, 7.0, 8.0]]

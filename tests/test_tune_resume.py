@@ -25,7 +25,6 @@ def data(tmp_path_factory):
     return root
 
 
-
 def _setup(root, factory=ColourMatchModel):
     cfg = load_config(None, toy_config_opts + ["DEVICE", "cpu"])
     return EvalSetup(cfg, build_dataset("OTB100", root), factory, "success_auc")

@@ -133,6 +133,13 @@ def _unwrap_checkpoint(obj: Any, source: str) -> Tuple[Dict[str, torch.Tensor], 
     return _strip_prefix(obj, _DDP_PREFIX), extra
 
 
+def _state_from(path: Any, allow_pickle: bool) -> Tuple[str, Dict[str, torch.Tensor], Dict[str, Any]]:
+    """(source name, state dict, extra entries) of a checkpoint file or an already loaded dict."""
+    if isinstance(path, Mapping):
+        return ("<state dict>",) + _unwrap_checkpoint(path, "<state dict>")
+    return (str(path),) + read_state_dict(path, allow_pickle)
+
+
 def read_state_dict(path: PathLike, allow_pickle: bool = True) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
     """Read a checkpoint file: (state dict on CPU without 'module.' prefixes, other top-level entries)."""
     p = Path(path)
@@ -198,12 +205,7 @@ def load_checkpoint(model: nn.Module, path: Union[PathLike, Mapping[str, Any]], 
     mismatches always raise. Returns a :class:`LoadReport`.
     """
     model = _bare(model)
-    if isinstance(path, Mapping):
-        source = "<state dict>"
-        state, extra = _unwrap_checkpoint(path, source)
-    else:
-        source = str(path)
-        state, extra = read_state_dict(path, allow_pickle)
+    source, state, extra = _state_from(path, allow_pickle)
     report = LoadReport(source=source, extra=extra)
     if is_siammask_original(state):
         state = convert_siammask_state_dict(state)
@@ -246,12 +248,7 @@ def load_pretrained_backbone(backbone: nn.Module, path: Union[PathLike, Mapping[
     (``fc.*``, stages not built) are reported as unexpected, not errors; shape mismatches raise.
     """
     backbone = _bare(backbone)
-    if isinstance(path, Mapping):
-        source = "<state dict>"
-        state, extra = _unwrap_checkpoint(path, source)
-    else:
-        source = str(path)
-        state, extra = read_state_dict(path, allow_pickle)
+    source, state, extra = _state_from(path, allow_pickle)
     report = LoadReport(source=source, extra=extra)
     own = backbone.state_dict()
     if any(k.startswith("backbone.") for k in state):

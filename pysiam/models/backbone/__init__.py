@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
+from ..tables import build_from_table
 from .alexnet import AlexNet, AlexNetLegacy, alexnet, alexnetlegacy
 from .base import Backbone
 from .mobilenet_v2 import MobileNetV2, mobilenetv2
@@ -23,9 +24,4 @@ BACKBONES: Dict[str, Callable[..., Backbone]] = {
 
 def build_backbone(name: str, **kwargs) -> Backbone:
     """Instantiate the backbone registered as ``name`` with keyword arguments ``kwargs``."""
-    if name not in BACKBONES:
-        raise KeyError(f"unknown backbone type {name!r}; known: {', '.join(sorted(BACKBONES))}")
-    try:
-        return BACKBONES[name](**kwargs)
-    except TypeError as e:
-        raise TypeError(f"backbone {name!r}: bad KWARGS {kwargs}: {e}") from None
+    return build_from_table(BACKBONES, "backbone", name, kwargs)

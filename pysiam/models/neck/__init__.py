@@ -5,6 +5,7 @@ from typing import Callable, Dict
 
 from torch import nn
 
+from ..tables import build_from_table
 from .adjust import AdjustAllLayer, AdjustLayer
 
 __all__ = ["NECKS", "build_neck", "AdjustLayer", "AdjustAllLayer"]
@@ -17,9 +18,4 @@ NECKS: Dict[str, Callable[..., nn.Module]] = {
 
 def build_neck(name: str, **kwargs) -> nn.Module:
     """Instantiate the neck registered as ``name``."""
-    if name not in NECKS:
-        raise KeyError(f"unknown neck type {name!r}; known: {', '.join(sorted(NECKS))}")
-    try:
-        return NECKS[name](**kwargs)
-    except TypeError as e:
-        raise TypeError(f"neck {name!r}: bad KWARGS {kwargs}: {e}") from None
+    return build_from_table(NECKS, "neck", name, kwargs)
