@@ -162,3 +162,19 @@ def test_real_alexnet_model_random_weights(tmp_path, caplog):
     assert count_frames(next((tmp_path / "out").glob("clip.*[4i]"))) == 4
     assert demo.main(["--config", "siamrpn_alex_dwxcorr", "--snapshot", str(tmp_path / "missing.pth"),
                       "--input", str(src), "--init", "40,40,31,36", "--output", str(tmp_path / "out")]) == 2
+
+
+def test_inference_options_reach_the_demo_model(tmp_path, monkeypatch):
+    from pysiam.models.winograd import WinogradConv2d
+    src = make_video(tmp_path / "clip.avi", n=3)
+    seen = {}
+    real = demo.build_tracker
+
+    def spy(cfg, model, device=None):
+        seen["winograd"] = sum(isinstance(m, WinogradConv2d) for m in model.modules())
+        return real(cfg, model, device=device)
+    monkeypatch.setattr(demo, "build_tracker", spy)
+    assert demo.main(["--config", "siamrpn_alex_dwxcorr", "--input", str(src), "--init", "40,40,31,36",
+                      "--output", str(tmp_path / "out"), "--device", "cpu", "--no-video", "--winograd"]) == 0
+    assert seen["winograd"] == 7  # conv3-5 and the RPN head's four 256-channel 3x3 convolutions
+    assert len((tmp_path / "out" / "clip.txt").read_text().splitlines()) == 3

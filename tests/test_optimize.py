@@ -126,8 +126,9 @@ def test_all_off_returns_the_model_itself(alex):
 
 @pytest.mark.parametrize("kwargs", [dict(fold_bn=True), dict(channels_last=True),
                                     dict(fold_bn=True, channels_last=True), dict(amp="bf16"),
-                                    dict(amp="bf16", fold_bn=True, channels_last=True), dict(amp="fp16")],
-                         ids=["fold_bn", "channels_last", "fold+nhwc", "bf16", "bf16+fold+nhwc", "fp16"])
+                                    dict(amp="bf16", fold_bn=True, channels_last=True), dict(amp="fp16"),
+                                    dict(winograd=True)],
+                         ids=["fold_bn", "channels_last", "fold+nhwc", "bf16", "bf16+fold+nhwc", "fp16", "winograd"])
 def test_option_within_stated_tolerance(alex, kwargs):
     _, model, z, x, ref = alex
     opts = InferenceOptions(**kwargs)

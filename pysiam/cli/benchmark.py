@@ -2,7 +2,7 @@
 
     python tools/benchmark.py --config siamrpn_r50_l234_dwxcorr [--device cpu] [--snapshot S]
         [--frames 30] [--batch 8] [--only tracker,batched,model,train,data] [--json out.json]
-        [--fold-bn] [--channels-last] [--amp bf16] [--compile] [--cuda-graphs] [--threads N]
+        [--fold-bn] [--channels-last] [--winograd] [--amp bf16] [--compile] [--cuda-graphs] [--threads N]
         [KEY VALUE ...]
 
 Figures (printed as a table, then as JSON; ``--json`` also writes the JSON to a file):

@@ -7,7 +7,8 @@ Without ``--init`` the box is selected interactively (cv2.selectROI) when a disp
 Writes ``<output>/<name>.mp4`` (or ``.avi`` when the mp4v codec is unavailable) with the box, or
 for SiamMask the mask overlay and rotated box, and ``<output>/<name>.txt`` with one line
 ``x,y,w,h,score`` per frame (the first line is the initial box with score ``nan``).
-Works headless; ``--no-video`` skips the video.
+Works headless; ``--no-video`` skips the video. The inference flags of tools/test.py (``--winograd``,
+``--fold-bn``, ``--amp`` ...) apply here too.
 """
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ import cv2
 import numpy as np
 
 from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
 from pysiam.config import ConfigError, load_config
+from pysiam.models.optimize import InferenceOptions, apply_threads, prepare_for_inference
 from pysiam.tracker import build_tracker
+from pysiam.utils.device import resolve_device
 from pysiam.utils.video import FrameSource, VideoSink
 
 logger = logging.getLogger("pysiam.demo")
@@ -53,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default: the input's, else 25)")
     ap.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     ap.add_argument("--show", action="store_true", help="also display the frames while tracking")
+    add_inference_arguments(ap)
     ap.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs")
     return ap
 
@@ -144,11 +149,16 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
         raise DemoError(str(e)) from None
     if args.device:
         cfg.DEVICE = args.device
+    apply_inference_arguments(cfg, args)
     source = FrameSource(args.input)
     init_box = parse_box(args.init) if args.init else None
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(cfg, args.snapshot)
+    options = InferenceOptions.from_cfg(cfg)
+    apply_threads(options)
+    if options.changes_model:
+        model = prepare_for_inference(model, options, resolve_device(args.device or None, cfg))
     tracker = build_tracker(cfg, model, device=args.device or None)
 
     from tqdm import tqdm

@@ -376,6 +376,9 @@ _C.INFERENCE.COMPILE = ""
 _C.INFERENCE.CUDA_GRAPHS = False
 # pysiam: torch intra-op threads for CPU inference (0 = leave torch's default).
 _C.INFERENCE.THREADS = 0
+# pysiam: 3x3 stride-1 convolutions (>= 256 channels) computed with Winograd F(4x4, 3x3) on float32
+# CPU tensors: 4x fewer multiplications, rounding-level changes; implies FOLD_BN (keep NCHW).
+_C.INFERENCE.WINOGRAD = False
 # pysiam: context crops computed with torch on the model's device: 'auto' (on for non-CPU devices),
 # 'on', 'off' (OpenCV on the host). Bit-exact with the OpenCV path.
 _C.INFERENCE.DEVICE_CROP = "auto"
