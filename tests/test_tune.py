@@ -225,3 +225,12 @@ def test_cli_end_to_end(distractor_set, tmp_path, monkeypatch, capsys, caplog, o
     assert tune_cli.main(argv(tmp_path / "out3", "--metric", "eao")) == 2
     assert "not reported for the ope protocol" in capsys.readouterr().err
     assert "not a fair evaluation" in tune_cli.build_parser().format_help()
+
+
+def test_worker_models_get_the_configs_inference_options():
+    from pysiam.cli.tune import load_model
+    from pysiam.models.winograd import WinogradConv2d
+    plain = load_model(load_config("siamrpn_alex_dwxcorr"), "")
+    fast = load_model(load_config("siamrpn_alex_dwxcorr", ["INFERENCE.WINOGRAD", "True"]), "")
+    assert not any(isinstance(m, WinogradConv2d) for m in plain.modules())
+    assert sum(isinstance(m, WinogradConv2d) for m in fast.modules()) == 7

@@ -94,13 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_model(cfg, snapshot: str):
-    """Build the model of ``cfg`` and load ``snapshot`` (picklable through functools.partial)."""
+    """Build the model of ``cfg``, load ``snapshot`` and apply the config's INFERENCE options
+    (e.g. ``INFERENCE.WINOGRAD True``); picklable through functools.partial."""
     from pysiam.models import build_model, load_checkpoint
+    from pysiam.models.optimize import InferenceOptions, prepare_for_inference
 
     model = build_model(cfg)
     if snapshot:
         load_checkpoint(model, snapshot)
     model.eval()
+    options = InferenceOptions.from_cfg(cfg)
+    if options.changes_model:
+        model = prepare_for_inference(model, options)
     return model
 
 
