@@ -194,3 +194,27 @@ def test_compiled_graph_runs_the_winograd_layers():
     compiled = torch.compile(wino, backend="eager", fullgraph=False)
     with torch.no_grad():
         assert torch.allclose(compiled(x), conv(x), atol=1e-5)
+
+
+def test_siammask_outputs_mask_and_refine_within_tolerance():
+    from pysiam.config import load_config
+    from pysiam.models import build_model
+    torch.manual_seed(0)
+    cfg = load_config("siammask_r50_l3")
+    model = build_model(cfg).eval()
+    g = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1, generator=g)
+            m.running_var.uniform_(0.5, 1.5, generator=g)
+    z = torch.rand(1, 3, 127, 127, generator=g) * 255
+    x = torch.rand(1, 3, 255, 255, generator=g) * 255
+    fast = prepare_for_inference(model, InferenceOptions(winograd=True))
+    assert sum(isinstance(m, WinogradConv2d) for m in fast.modules()) == 13
+    with torch.inference_mode():
+        ref = model.track_with(model.extract_template(z), x)
+        out = fast.track_with(fast.extract_template(z), x)
+        ref["refine"], out["refine"] = model.refine_with(ref, (12, 12)), fast.refine_with(out, (12, 12))
+    for key in ("cls", "loc", "mask", "refine"):
+        err = float((out[key] - ref[key]).abs().max() / ref[key].abs().max())
+        assert 0 < err < OUTPUT_TOLERANCE["winograd"], (key, err)
