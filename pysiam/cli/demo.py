@@ -26,7 +26,7 @@ import numpy as np
 from pysiam.cli.common import guarded, setup_logging, strip_separator
 from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
 from pysiam.config import ConfigError, load_config
-from pysiam.models.optimize import InferenceOptions, apply_threads, prepare_for_inference
+from pysiam.models.optimize import prepare_from_cfg
 from pysiam.tracker import build_tracker
 from pysiam.utils.device import resolve_device
 from pysiam.utils.video import FrameSource, VideoSink
@@ -155,10 +155,7 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = load_model(cfg, args.snapshot)
-    options = InferenceOptions.from_cfg(cfg)
-    apply_threads(options)
-    if options.changes_model:
-        model = prepare_for_inference(model, options, resolve_device(args.device or None, cfg))
+    model = prepare_from_cfg(model, cfg, resolve_device(args.device or None, cfg))
     tracker = build_tracker(cfg, model, device=args.device or None)
 
     from tqdm import tqdm

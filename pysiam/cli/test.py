@@ -186,7 +186,7 @@ def _run(args) -> int:
 
     from pysiam.benchmarks import build_dataset
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import InferenceOptions, apply_threads, prepare_for_inference
+    from pysiam.models.optimize import InferenceOptions, prepare_from_cfg
     from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched
     from pysiam.runner.prefetch import PrefetchReader
     from pysiam.tracker import build_tracker
@@ -222,11 +222,9 @@ def _run(args) -> int:
         load_checkpoint(model, args.snapshot)
     else:
         logger.warning("no --snapshot given: the model has random weights")
-    model.eval()
+    model = prepare_from_cfg(model, cfg, resolve_device(device, cfg))
     options = InferenceOptions.from_cfg(cfg)
-    apply_threads(options)
     if options.changes_model:
-        model = prepare_for_inference(model, options, resolve_device(device, cfg))
         logger.info("inference options: %s", {k: v for k, v in options.as_dict().items() if v})
 
     def make_tracker():

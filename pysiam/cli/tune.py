@@ -97,16 +97,12 @@ def load_model(cfg, snapshot: str):
     """Build the model of ``cfg``, load ``snapshot`` and apply the config's INFERENCE options
     (e.g. ``INFERENCE.WINOGRAD True``); picklable through functools.partial."""
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import InferenceOptions, prepare_for_inference
+    from pysiam.models.optimize import prepare_from_cfg
 
     model = build_model(cfg)
     if snapshot:
         load_checkpoint(model, snapshot)
-    model.eval()
-    options = InferenceOptions.from_cfg(cfg)
-    if options.changes_model:
-        model = prepare_for_inference(model, options)
-    return model
+    return prepare_from_cfg(model, cfg)
 
 
 def _config_ref(config: str) -> str:

@@ -42,7 +42,7 @@ from .backbone.resnet import BasicBlock, Bottleneck, ResNet
 from .siam_model import StatefulTracking, Template
 from .winograd import convert_to_winograd
 
-__all__ = ["InferenceOptions", "InferenceModel", "prepare_for_inference", "fold_batchnorm",
+__all__ = ["InferenceOptions", "InferenceModel", "prepare_for_inference", "prepare_from_cfg", "fold_batchnorm",
            "fuse_conv_bn", "register_conv_bn_pairs", "apply_threads", "autocast_context",
            "StaticGraph", "compile_for_inference", "AMP_DTYPES", "OUTPUT_TOLERANCE"]
 
@@ -445,3 +445,11 @@ def prepare_for_inference(model: nn.Module, options: InferenceOptions,
         # graphs need CUDA; compile's 'reduce-overhead' mode already replays CUDA graphs
         options = InferenceOptions(**{**options.as_dict(), "cuda_graphs": False})
     return InferenceModel(model, options, dev).eval()
+
+
+def prepare_from_cfg(model: nn.Module, cfg, device: Optional[torch.device] = None) -> nn.Module:
+    """:func:`prepare_for_inference` with the options of ``cfg.INFERENCE`` (``THREADS`` applied
+    to the process too): what the tools call between loading the weights and building a tracker."""
+    options = InferenceOptions.from_cfg(cfg)
+    apply_threads(options)
+    return prepare_for_inference(model, options, device)
