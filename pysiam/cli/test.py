@@ -18,9 +18,10 @@ torchrun, or with ``--shard i/N``, each process takes every N-th video.
 
 Speed: ``--batch N`` tracks N videos in lockstep with one batched network pass per step
 (:mod:`pysiam.runner.batched`; OPE, VOT, VOT-LT and GOT-10k; DAVIS stays sequential); frames are
-decoded ahead in background threads (``--prefetch``); ``--fold-bn``, ``--channels-last``,
-``--amp``, ``--compile``, ``--cuda-graphs``, ``--threads`` set the INFERENCE options of
-:mod:`pysiam.models.optimize` (default: the exact float32 path).
+decoded ahead in background threads (``--prefetch``); ``--winograd`` (the fastest float32 CPU
+path), ``--fold-bn``, ``--channels-last``, ``--amp``, ``--compile``, ``--cuda-graphs``,
+``--threads`` set the INFERENCE options of :mod:`pysiam.models.optimize` (default: the exact
+float32 path).
 """
 from __future__ import annotations
 
