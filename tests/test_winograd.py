@@ -15,6 +15,16 @@ from pysiam.models.winograd import (WINOGRAD_POINTS, WinogradConv2d, convert_to_
                                     winograd_supported)
 
 
+def random_bn_statistics(model: nn.Module) -> torch.Generator:
+    """Random running statistics (so that folding does real work); returns the generator for the inputs."""
+    g = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.1, generator=g)
+            m.running_var.uniform_(0.5, 1.5, generator=g)
+    return g
+
+
 def test_standard_points_give_lavins_matrices():
     # Lavin & Gray (2016), F(4x4, 3x3) with points 0, 1, -1, 2, -2: the published B^T and G
     at, g, bt = toom_cook_matrices([0, 1, -1, 2, -2])
@@ -99,11 +109,7 @@ def test_only_supported_convolutions_convert():
 def test_resnet50_backbone_converts_within_tolerance():
     torch.manual_seed(0)
     net = resnet50(used_layers=[2, 3, 4]).eval()
-    g = torch.Generator().manual_seed(1)
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.normal_(0, 0.1, generator=g)
-            m.running_var.uniform_(0.5, 1.5, generator=g)
+    g = random_bn_statistics(net)
     x = torch.rand(1, 3, 127, 127, generator=g) * 255
     folded = fold_batchnorm(net)
     keys = list(folded.state_dict())
@@ -202,11 +208,7 @@ def test_siammask_outputs_mask_and_refine_within_tolerance():
     torch.manual_seed(0)
     cfg = load_config("siammask_r50_l3")
     model = build_model(cfg).eval()
-    g = torch.Generator().manual_seed(1)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.1, 0.1, generator=g)
-            m.running_var.uniform_(0.5, 1.5, generator=g)
+    g = random_bn_statistics(model)
     z = torch.rand(1, 3, 127, 127, generator=g) * 255
     x = torch.rand(1, 3, 255, 255, generator=g) * 255
     fast = prepare_for_inference(model, InferenceOptions(winograd=True))

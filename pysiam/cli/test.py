@@ -86,8 +86,8 @@ def apply_inference_arguments(cfg, args) -> None:
     """Write the inference flags that were given into ``cfg.INFERENCE``."""
     values = {"FOLD_BN": args.fold_bn, "CHANNELS_LAST": args.channels_last,
               "AMP": None if args.amp is None else ("" if args.amp == "none" else args.amp),
-              "COMPILE": args.compile, "CUDA_GRAPHS": args.cuda_graphs, "THREADS": args.threads, "WINOGRAD": args.winograd,
-              "PREFETCH": args.prefetch, "DECODE": args.decode, "DEVICE_CROP": args.device_crop}
+              "COMPILE": args.compile, "CUDA_GRAPHS": args.cuda_graphs, "THREADS": args.threads,
+              "WINOGRAD": args.winograd, "PREFETCH": args.prefetch, "DECODE": args.decode, "DEVICE_CROP": args.device_crop}
     was_frozen = cfg.is_frozen()
     cfg.defrost()
     for key, value in values.items():
@@ -187,7 +187,7 @@ def _run(args) -> int:
 
     from pysiam.benchmarks import build_dataset
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import InferenceOptions, prepare_from_cfg
+    from pysiam.models.optimize import prepare_from_cfg
     from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched
     from pysiam.runner.prefetch import PrefetchReader
     from pysiam.tracker import build_tracker
@@ -224,9 +224,6 @@ def _run(args) -> int:
     else:
         logger.warning("no --snapshot given: the model has random weights")
     model = prepare_from_cfg(model, cfg, resolve_device(device, cfg))
-    options = InferenceOptions.from_cfg(cfg)
-    if options.changes_model:
-        logger.info("inference options: %s", {k: v for k, v in options.as_dict().items() if v})
 
     def make_tracker():
         return build_tracker(cfg, model, device=device)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
@@ -45,6 +46,8 @@ from .winograd import convert_to_winograd
 __all__ = ["InferenceOptions", "InferenceModel", "prepare_for_inference", "prepare_from_cfg", "fold_batchnorm",
            "fuse_conv_bn", "register_conv_bn_pairs", "apply_threads", "autocast_context",
            "StaticGraph", "compile_for_inference", "AMP_DTYPES", "OUTPUT_TOLERANCE"]
+
+logger = logging.getLogger(__name__)
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 COMPILE_MODES = ("", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -323,9 +326,8 @@ class _CompiledOrEager:
             try:
                 return self.compiled(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 - any backend failure: run eagerly from now on
-                import logging
-                logging.getLogger(__name__).warning("torch.compile failed (%s: %s); running eagerly",
-                                                    type(e).__name__, str(e).splitlines()[0][:200])
+                logger.warning("torch.compile failed (%s: %s); running eagerly",
+                               type(e).__name__, str(e).splitlines()[0][:200])
                 self.compiled = None
         return self.eager(*args, **kwargs)
 
@@ -452,4 +454,6 @@ def prepare_from_cfg(model: nn.Module, cfg, device: Optional[torch.device] = Non
     to the process too): what the tools call between loading the weights and building a tracker."""
     options = InferenceOptions.from_cfg(cfg)
     apply_threads(options)
+    if options.changes_model:
+        logger.info("inference options: %s", {k: v for k, v in options.as_dict().items() if v})
     return prepare_for_inference(model, options, device)

@@ -26,7 +26,7 @@ ordinary convolution with the original weights, so a converted model stays devic
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +42,10 @@ WINOGRAD_MIN_CHANNELS = 256
 
 _M, _R = 4, 3          # output tile, filter size
 _N = _M + _R - 1       # input tile (6)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def _poly_from_roots(roots: Sequence[Fraction]) -> list:
@@ -164,14 +168,14 @@ class WinogradConv2d(nn.Module):
         if ho <= 0 or wo <= 0:
             return self._direct(x)
         # each of the d*d interleaved sub-grids is an ordinary (undilated) valid convolution
-        th, tw = -(-(-(-ho // d)) // _M), -(-(-(-wo // d)) // _M)      # tiles per sub-grid
+        th, tw = _ceil_div(_ceil_div(ho, d), _M), _ceil_div(_ceil_div(wo, d), _M)  # tiles per sub-grid
         hs, ws = _M * th + 2, _M * tw + 2                               # sub-grid input size
         xp = F.pad(x, (p, d * ws - w - p, p, d * hs - h - p))
         if d > 1:
             xp = xp.view(n, c, hs, d, ws, d).permute(0, 1, 3, 5, 2, 4)
         tiles = F.conv2d(xp.reshape(n * c * d * d, 1, hs, ws), self.in_kernel, stride=_M)
         v = tiles.view(n, c, d * d, _N * _N, th * tw).permute(3, 1, 0, 2, 4).reshape(_N * _N, c, -1)
-        m = torch.bmm(self.transformed_weight(), v)                                        # (36, k, n*d*d*th*tw)
+        m = torch.bmm(self.transformed_weight(), v)                     # (36, k, n*d*d*th*tw)
         y = (self.out_matrix @ m.view(_N * _N, -1)).view(_M, _M, k, n, d, d, th, tw)
         # output row = d * (4 * tile_row + i) + sub-grid row (same for columns)
         y = y.permute(3, 2, 6, 0, 4, 7, 1, 5).reshape(n, k, th * _M * d, tw * _M * d)[:, :, :ho, :wo]
@@ -181,17 +185,14 @@ class WinogradConv2d(nn.Module):
         return torch.add(y, self.bias.view(1, -1, 1, 1), out=out)
 
 
-def convert_to_winograd(model: nn.Module, min_channels: int = WINOGRAD_MIN_CHANNELS,
-                        select: Optional[Callable[[str, nn.Conv2d], bool]] = None) -> int:
+def convert_to_winograd(model: nn.Module, min_channels: int = WINOGRAD_MIN_CHANNELS) -> int:
     """Replace (in place) every supported Conv2d of ``model`` with at least ``min_channels``
-    input and output channels by a :class:`WinogradConv2d`; ``select(name, conv)`` may veto.
-    Returns how many were replaced. Fold BatchNorm first (a WinogradConv2d is not a Conv2d)."""
+    input and output channels by a :class:`WinogradConv2d`. Returns how many were replaced.
+    Fold BatchNorm first (a WinogradConv2d is not a Conv2d)."""
     count = 0
-    for parent_name, parent in list(model.named_modules()):
+    for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            full = f"{parent_name}.{name}" if parent_name else name
-            if (winograd_supported(child) and min(child.in_channels, child.out_channels) >= min_channels
-                    and (select is None or select(full, child))):
+            if winograd_supported(child) and min(child.in_channels, child.out_channels) >= min_channels:
                 setattr(parent, name, WinogradConv2d(child))
                 count += 1
     return count
