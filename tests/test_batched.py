@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from pysiam.benchmarks import build_dataset
-from pysiam.benchmarks.testing import make_otb_like, make_vot
+from pysiam.datasets import build_dataset
+from pysiam.datasets.testing import make_otb_like, make_vot
 from pysiam.cli import test as test_cli
 from pysiam.config import load_config
 from pysiam.models import Template, build_model

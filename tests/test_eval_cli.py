@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import testing as T
-from pysiam.benchmarks import results_io as R
+from pysiam.datasets import testing as T
+from pysiam.results import files as R
 from pysiam.cli.eval import run as main
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import build_dataset
+from pysiam.datasets import build_dataset
 from pysiam.eval import evaluate
 from pysiam.eval.davis import (boundary_f, boundary_map, davis_sequence_scores, davis_summary, disk,
                                object_statistics, region_similarity)

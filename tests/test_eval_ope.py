@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import build_dataset
-from pysiam.benchmarks.results_io import read_boxes
+from pysiam.datasets import build_dataset
+from pysiam.results.files import read_boxes
 from pysiam.eval import evaluate
 from pysiam.eval.ope import box_iou, ope_summary, ope_video_scores
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import build_dataset
-from pysiam.benchmarks.results_io import read_boxes, read_vot_records, write_longterm_result, write_vot_result
+from pysiam.datasets import build_dataset
+from pysiam.results.files import read_boxes, read_vot_records, write_longterm_result, write_vot_result
 from pysiam.eval import evaluate
 from pysiam.eval.vot import (burn_in_mask, eao_from_curve, longterm_summary, longterm_video_scores,
                              run_overlaps, vot_summary, vot_video_scores)

@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import build_dataset, testing
-from pysiam.benchmarks.results_io import read_vot_records
-from pysiam.benchmarks.video import Video
+from pysiam.datasets import build_dataset, testing
+from pysiam.results.files import read_vot_records
+from pysiam.datasets.video import Video
 from pysiam.cli import eval as eval_cli
 from pysiam.cli import test as test_cli
 from pysiam.runner import protocols as P
@@ -172,7 +172,7 @@ def test_test_then_eval_davis(tmp_path):
     assert pngs == ["00000.png", "00001.png", "00002.png"]
     ds = build_dataset("DAVIS2017", root)
     first = ds["dog"].read_mask(0)
-    from pysiam.benchmarks.masks import read_label_png
+    from pysiam.datasets.masks import read_label_png
     assert (read_label_png(out / "00000.png") == first).all()
     s = _eval(tmp_path, "DAVIS2017", root)["siammask_r50_l3"]
     assert {"J_mean", "F_mean", "JF_mean"} <= set(s)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from pysiam.benchmarks import build_dataset
-from pysiam.benchmarks.testing import make_otb_like
+from pysiam.datasets import build_dataset
+from pysiam.datasets.testing import make_otb_like
 from pysiam.config import load_config
 from pysiam.runner.prefetch import PrefetchReader, gpu_decode_available
 from pysiam.tracker import build_tracker

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pysiam.benchmarks import build_dataset
+from pysiam.datasets import build_dataset
 from pysiam.config import load_config
 from pysiam.eval import evaluate
 from pysiam.tune import (EvalSetup, SpaceError, halton, load_space, resolve_metric, run_search,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from pysiam.benchmarks import build_dataset, testing
-from pysiam.benchmarks.results_io import read_vot_records, write_vot_result
+from pysiam.datasets import build_dataset, testing
+from pysiam.results.files import read_vot_records, write_vot_result
 from pysiam.config import load_config
 from pysiam.eval import evaluate
 from pysiam.tune import EvalSetup, run_search, space_from_dict

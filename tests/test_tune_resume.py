@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pysiam.benchmarks import build_dataset
+from pysiam.datasets import build_dataset
 from pysiam.config import load_config
 from pysiam.tune import EvalSetup, run_search, space_from_dict
 from pysiam.tune.testing import ColourMatchModel, make_distractor_benchmark, make_toy_model, toy_config_opts
@@ -46,7 +46,7 @@ def _lines(folder):
 SCRIPT = """
 import functools, json, sys
 import torch
-from pysiam.benchmarks import build_dataset
+from pysiam.datasets import build_dataset
 from pysiam.config import load_config
 from pysiam.tune import EvalSetup, run_search, space_from_dict
 from pysiam.tune.testing import make_toy_model, toy_config_opts

@@ -152,7 +152,7 @@ def bench_batched(cfg, model, device, videos, batch: int, sequential: bool = Tru
     rates come from the summed times, so that a drifting machine speed affects both alike."""
     import torch
 
-    from pysiam.benchmarks.video import Video
+    from pysiam.datasets.video import Video
     from pysiam.runner.batched import BatchedEngine, ope_job
     from pysiam.runner.protocols import run_ope
     from pysiam.tracker import build_tracker
@@ -416,7 +416,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)
     if args.json:
-        from pysiam.benchmarks.results_io import atomic_write_text
+        from pysiam.results.files import atomic_write_text
         atomic_write_text(args.json, text + "\n")
     return 1 if any("error" in v for v in result.values() if isinstance(v, dict)) else 0
 

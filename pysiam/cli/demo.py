@@ -30,6 +30,7 @@ from pysiam.models.optimize import prepare_from_cfg
 from pysiam.tracker import build_tracker
 from pysiam.utils.device import resolve_device
 from pysiam.utils.video import FrameSource, VideoSink
+from pysiam.utils.atomic import atomic_write_text
 
 logger = logging.getLogger("pysiam.demo")
 
@@ -136,9 +137,7 @@ def draw(frame: np.ndarray, out: Dict[str, Any], score_text: bool = True) -> np.
 def write_results(path: Path, rows: Sequence[Sequence[float]]) -> None:
     """One 'x,y,w,h,score' line per frame, written to a temporary file then renamed."""
     text = "".join(",".join(f"{v:.4f}" for v in r[:4]) + f",{r[4]:.6f}\n" for r in rows)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def run_demo(args: argparse.Namespace) -> Dict[str, Any]:

@@ -3,7 +3,7 @@
     python tools/eval.py --dataset OTB100 --dataset-root testing_dataset/OTB100 \
         --results results [--trackers SiamRPN++ 'siam*'] [--json scores.json] [--plot plots/]
 
-Results are read in pysot's layout (see pysiam.benchmarks.results_io); only the ground truth
+Results are read in pysot's layout (see pysiam.results.files); only the ground truth
 is needed (plus the image size for VOT / GOT-10k, read from one frame header or --image-size).
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from pysiam.benchmarks import build_dataset
+from pysiam.datasets import build_dataset
 from pysiam.cli.common import guarded
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.results.files import atomic_write_text
 from pysiam.eval.plots import plot_results
 from pysiam.eval.runner import evaluate
 from pysiam.eval.tables import attribute_table, summary_table, video_table

@@ -25,6 +25,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, List, Optional
+from pysiam.utils.atomic import atomic_write_text
 
 __all__ = ["main", "build_parser", "MIN_TRAINED_AUC", "MIN_GAIN"]
 
@@ -87,9 +88,7 @@ class _Clock:
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1) + "\n")
 
 
 def _load_cfg(name: str, out: Path, device: str, workers: int, generators: int,

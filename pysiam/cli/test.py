@@ -120,7 +120,7 @@ def tracker_name(args) -> str:
 
 def result_done(protocol: str, output: str, dataset: str, tracker: str, video) -> bool:
     """Whether a video's result files are all there (the last file written is checked)."""
-    from pysiam.benchmarks import results_io as rio
+    from pysiam.results import files as rio
 
     if protocol == "vot":
         return rio.vot_result_path(output, dataset, tracker, video.name).is_file()
@@ -155,7 +155,7 @@ def run_video(protocol: str, tracker, make_tracker, cfg, video, output: str, dat
 
 def write_result(protocol: str, res, video, output: str, dataset: str, name: str) -> str:
     """Write one video's result files for ``protocol``; return a short summary."""
-    from pysiam.benchmarks import results_io as rio
+    from pysiam.results import files as rio
 
     if protocol == "vot":
         rio.write_vot_result(output, dataset, name, video.name, res.records)
@@ -185,7 +185,7 @@ def _run(args) -> int:
     import torch
     from tqdm import tqdm
 
-    from pysiam.benchmarks import build_dataset
+    from pysiam.datasets import build_dataset
     from pysiam.models import build_model, load_checkpoint
     from pysiam.models.optimize import prepare_from_cfg
     from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched

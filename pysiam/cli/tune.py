@@ -133,7 +133,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args) -> int:
-    from pysiam.benchmarks import Dataset, build_dataset
+    from pysiam.datasets import Dataset, build_dataset
     from pysiam.cli.test import parse_shard, tracker_name
     from pysiam.tune import (TEST_SET_WARNING, EvalSetup, default_space, load_space,
                              resolve_metric, run_search, select_videos, write_search_reports)
@@ -159,7 +159,7 @@ def _run(args) -> int:
     folder = Path(args.output or Path("tune") / full.name / name)
     folder.mkdir(parents=True, exist_ok=True)
 
-    from pysiam.benchmarks.results_io import atomic_write_text
+    from pysiam.results.files import atomic_write_text
     atomic_write_text(folder / "videos.txt", "".join(f"{v}\n" for v in chosen))
     heldout = [v for v in full.names if v not in set(chosen)]
     if heldout:

@@ -46,6 +46,7 @@ from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
+from pysiam.utils.atomic import atomic_write_text
 
 __all__ = [
     "SynthParams", "SyntheticVideo", "PRESETS", "preset", "generate_video", "iter_videos",
@@ -704,9 +705,7 @@ def write_otb_layout(root: str | os.PathLike, n_videos: int, params: SynthParams
             "attr": attr,
         }
     out = root_p / f"{name}.json"
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, out)
+    atomic_write_text(out, json.dumps(meta))
     return out
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.benchmarks.masks import read_label_png
-from pysiam.benchmarks.registry import get_spec
-from pysiam.benchmarks.results_io import (find_ope_result, find_run_files, list_trackers,
+from pysiam.datasets.masks import read_label_png
+from pysiam.datasets.registry import get_spec
+from pysiam.results.files import (find_ope_result, find_run_files, list_trackers,
                                           read_boxes, read_confidences, read_vot_records)
-from pysiam.benchmarks.video import Dataset
+from pysiam.datasets.video import Dataset
 from pysiam.eval.davis import davis_sequence_scores, davis_summary
 from pysiam.eval.got10k import got10k_summary, got10k_video_ious
 from pysiam.eval.ope import PRECISION_AT, ope_summary, ope_video_scores

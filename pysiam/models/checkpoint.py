@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any, Dict, List, Mapping, Tuple, Union
 
 import torch
 from torch import nn
+
+from pysiam.utils.atomic import atomic_path
 
 __all__ = ["CheckpointError", "LoadReport", "read_state_dict", "load_checkpoint", "save_checkpoint",
            "convert_siammask_state_dict", "is_siammask_original", "load_pretrained_backbone",
@@ -286,16 +287,6 @@ def save_checkpoint(path: PathLike, model_or_state: Union[nn.Module, Mapping[str
         raise ValueError("pass the weights as model_or_state, not as state_dict=")
     state = _bare(model_or_state).state_dict() if isinstance(model_or_state, nn.Module) else dict(model_or_state)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"state_dict": state, **extra}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save({"state_dict": state, **extra}, tmp)
     return path

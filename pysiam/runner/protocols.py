@@ -1,8 +1,8 @@
 """Test protocols: how a tracker is run over one video of a benchmark.
 
 Each function takes a tracker (``init(img, bbox)`` / ``track(img) -> dict``) and a
-:class:`pysiam.benchmarks.Video`, and returns a plain result object that the result writers of
-:mod:`pysiam.benchmarks.results_io` turn into pysot's files.
+:class:`pysiam.datasets.Video`, and returns a plain result object that the result writers of
+:mod:`pysiam.results.files` turn into pysot's files.
 
 * :func:`run_ope` one-pass evaluation (OTB, UAV123, LaSOT, NfS, GOT-10k, TrackingNet, VOT-LT).
 * :func:`run_vot` VOT supervised protocol: a frame with zero overlap is a failure, the tracker is

@@ -8,7 +8,6 @@ Relative ``LOG_DIR`` / ``SNAPSHOT_DIR`` are placed inside the run folder.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import socket
 import subprocess
@@ -17,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-__all__ = ["resolve_run_dir", "inside_run_dir", "write_run_info", "git_commit", "write_text_atomic"]
+from pysiam.utils.atomic import atomic_write_text
+
+__all__ = ["resolve_run_dir", "inside_run_dir", "write_run_info", "git_commit"]
 
 
 def resolve_run_dir(cfg, config_name: str = "") -> Path:
@@ -30,13 +31,6 @@ def inside_run_dir(run_dir: Path, path: str) -> Path:
     """An absolute ``path`` as is, a relative one inside ``run_dir``."""
     p = Path(path)
     return p if p.is_absolute() else run_dir / p
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def git_commit(path: Optional[Path] = None) -> Optional[str]:
@@ -72,7 +66,7 @@ def write_run_info(run_dir: Path, cfg, argv: Optional[Sequence[str]] = None, wor
                    resumed_from: Optional[str] = None) -> None:
     """Write ``config.yaml`` and add this start to ``env.json``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run_dir / "config.yaml", cfg.dump())
+    atomic_write_text(run_dir / "config.yaml", cfg.dump())
     env_path = run_dir / "env.json"
     starts = []
     if env_path.is_file():
@@ -85,4 +79,4 @@ def write_run_info(run_dir: Path, cfg, argv: Optional[Sequence[str]] = None, wor
         "argv": list(sys.argv if argv is None else argv), "world_size": world_size,
         "resumed_from": resumed_from, "versions": _versions(),
     })
-    write_text_atomic(env_path, json.dumps({"starts": starts}, indent=1))
+    atomic_write_text(env_path, json.dumps({"starts": starts}, indent=1))

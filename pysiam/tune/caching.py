@@ -128,7 +128,7 @@ class FrameCache:
 
 
 class CachedVideo:
-    """A :class:`pysiam.benchmarks.Video` whose frames come through a :class:`FrameCache`."""
+    """A :class:`pysiam.datasets.Video` whose frames come through a :class:`FrameCache`."""
 
     def __init__(self, video, cache: FrameCache):
         self._video = video

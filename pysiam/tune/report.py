@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from ast import literal_eval
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.results.files import atomic_write_text
 from pysiam.tune.table import LOWER_IS_BETTER, json_safe, ranked, write_csv
+from pysiam.utils.atomic import atomic_path
 
 __all__ = ["override_opts", "best_yaml_text", "write_reports", "plot_scores", "format_opts"]
 
@@ -99,10 +99,8 @@ def plot_scores(path: Path, records: List[dict], param_keys: List[str], metric: 
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
     return path
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.results.files import atomic_write_text
 from pysiam.tune.report import format_opts, override_opts, write_reports
 from pysiam.tune.space import SearchSpace, Trial
 from pysiam.tune.table import TrialTable, read_records

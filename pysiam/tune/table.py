@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.results.files import atomic_write_text
 
 __all__ = ["TrialTable", "table_file_name", "read_records", "ranked", "write_csv",
            "LOWER_IS_BETTER", "json_safe"]

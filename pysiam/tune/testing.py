@@ -23,7 +23,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.results.files import atomic_write_text
 
 __all__ = ["ColourMatchModel", "make_toy_model", "make_distractor_benchmark", "toy_config_opts",
            "TARGET_COLOUR", "FADED_COLOUR"]

@@ -94,7 +94,7 @@ class TrialEvaluator:
         self._torch = torch
 
     def _masks(self, video) -> list:
-        from pysiam.benchmarks.masks import read_label_png
+        from pysiam.datasets.masks import read_label_png
 
         if video.name not in self._gt_masks:
             self._gt_masks[video.name] = [read_label_png(p) for p in video.mask_paths]
@@ -151,7 +151,7 @@ class TrialEvaluator:
 
     def _save(self, trial: Trial, video, res) -> None:
         """The trial's raw results in pysot's layout: <save_results>/<DATASET>/<slug>/..."""
-        from pysiam.benchmarks import results_io as rio
+        from pysiam.results import files as rio
 
         out, ds, name = self.setup.save_results, self.setup.dataset.name, trial_slug(trial.params)
         if self.protocol == "vot":

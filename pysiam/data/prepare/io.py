@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import cv2
 import numpy as np
 
 from .base import ImageReadError
+from pysiam.utils.atomic import atomic_write_bytes
 
 _JPEG_SOI = b"\xff\xd8"
 _JPEG_EOI = b"\xff\xd9"
@@ -75,20 +75,9 @@ def image_size(path: Path) -> tuple[int, int]:
         raise ImageReadError(f"cannot read image header {path}: {e}", path) from None
 
 
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    tmp = _tmp_path(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write_bytes(path, data, fsync=False)
 
 
 def write_image_atomic(path: Path, image: np.ndarray) -> None:

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from pysiam.utils.atomic import atomic_path
 
 __all__ = ["read_label_png", "write_label_png", "label_palette"]
 
@@ -51,6 +52,5 @@ def write_label_png(path: str | os.PathLike, labels: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     im = Image.fromarray(labels.astype(np.uint8), mode="P")
     im.putpalette(label_palette().reshape(-1).tolist())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    im.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path, fsync=False) as tmp:
+        im.save(tmp, format="PNG")

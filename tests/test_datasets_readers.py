@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import BenchmarkFormatError, DATASETS, build_dataset, get_spec
-from pysiam.benchmarks import testing as T
+from pysiam.datasets import BenchmarkFormatError, DATASETS, build_dataset, get_spec
+from pysiam.datasets import testing as T
 
 
 def test_table_and_unknown_name():

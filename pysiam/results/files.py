@@ -17,24 +17,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from pysiam.benchmarks.masks import write_label_png
-from pysiam.benchmarks.parsing import BenchmarkFormatError, parse_numbers
+from pysiam.datasets.masks import write_label_png
+from pysiam.datasets.parsing import BenchmarkFormatError, parse_numbers
+from pysiam.utils.atomic import atomic_write_text
 
 __all__ = ["ope_result_path", "vot_result_path", "longterm_result_paths", "got10k_result_path",
            "davis_result_dir", "write_ope_result", "write_vot_result", "write_longterm_result",
            "write_got10k_result", "write_davis_mask", "read_boxes", "read_vot_records",
            "read_confidences", "find_ope_result", "find_run_files", "list_trackers",
            "tracker_root", "atomic_write_text", "format_vot_record"]
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a text file through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------- paths

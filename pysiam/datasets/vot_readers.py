@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.benchmarks.parsing import BenchmarkFormatError, list_frames, read_int_column, read_rows
-from pysiam.benchmarks.sot_readers import match_frames
-from pysiam.benchmarks.video import Video
+from pysiam.datasets.parsing import BenchmarkFormatError, list_frames, read_int_column, read_rows
+from pysiam.datasets.sot_readers import match_frames
+from pysiam.datasets.video import Video
 
 __all__ = ["read_vot", "VOT_TAGS"]
 

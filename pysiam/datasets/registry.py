@@ -6,12 +6,12 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from pysiam.benchmarks.davis_reader import read_davis
-from pysiam.benchmarks.pysot_json import read_pysot_json
-from pysiam.benchmarks.sot_readers import (OTB2013_NAMES, read_got10k, read_lasot, read_nfs,
+from pysiam.datasets.davis_reader import read_davis
+from pysiam.datasets.pysot_json import read_pysot_json
+from pysiam.datasets.sot_readers import (OTB2013_NAMES, read_got10k, read_lasot, read_nfs,
                                            read_otb, read_trackingnet, read_uav)
-from pysiam.benchmarks.video import Dataset
-from pysiam.benchmarks.vot_readers import read_vot
+from pysiam.datasets.video import Dataset
+from pysiam.datasets.vot_readers import read_vot
 
 __all__ = ["BenchmarkSpec", "DATASETS", "build_dataset", "get_spec", "EAO_INTERVALS"]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.benchmarks.parsing import BenchmarkFormatError
-from pysiam.benchmarks.video import Video
+from pysiam.datasets.parsing import BenchmarkFormatError
+from pysiam.datasets.video import Video
 
 __all__ = ["read_pysot_json", "gt_rows"]
 

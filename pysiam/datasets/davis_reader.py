@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pysiam.benchmarks.parsing import BenchmarkFormatError, list_frames
-from pysiam.benchmarks.video import Video
+from pysiam.datasets.parsing import BenchmarkFormatError, list_frames
+from pysiam.datasets.video import Video
 
 __all__ = ["read_davis"]
 

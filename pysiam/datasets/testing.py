@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.benchmarks.masks import write_label_png
-from pysiam.benchmarks.results_io import atomic_write_text
+from pysiam.datasets.masks import write_label_png
+from pysiam.results.files import atomic_write_text
 
 __all__ = ["random_boxes", "rotated_polygons", "noisy_boxes", "vot_records", "make_otb_like",
            "make_vot", "make_vot_lt", "make_got10k", "make_davis"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.benchmarks.parsing import (BenchmarkFormatError, frame_number, list_frames,
+from pysiam.datasets.parsing import (BenchmarkFormatError, frame_number, list_frames,
                                        read_int_column, read_rows)
-from pysiam.benchmarks.video import Video
+from pysiam.datasets.video import Video
 
 __all__ = ["match_frames", "read_otb", "read_uav", "read_lasot", "read_nfs", "read_trackingnet",
            "read_got10k", "OTB2013_NAMES", "OTB_START_FRAME", "UAV123_START_FRAME",

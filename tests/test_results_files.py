@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from pysiam.benchmarks import BenchmarkFormatError
-from pysiam.benchmarks import results_io as R
+from pysiam.datasets import BenchmarkFormatError
+from pysiam.results import files as R
 
 
 def no_temp_files(root):
@@ -61,7 +61,7 @@ def test_longterm_and_got10k_and_davis_writers(tmp_path):
     assert g.name == "GOT-10k_Val_000001_001.txt" and (g.parent / "GOT-10k_Val_000001_time.txt").is_file()
     m = R.write_davis_mask(tmp_path, "trk", "dog", "00001", np.array([[0, 1], [2, 0]], np.uint8))
     assert m == tmp_path / "trk" / "dog" / "00001.png"
-    from pysiam.benchmarks.masks import read_label_png
+    from pysiam.datasets.masks import read_label_png
     assert read_label_png(m).tolist() == [[0, 1], [2, 0]]
     assert R.list_trackers(tmp_path, "VOT2018-LT") == ["trk"]
     assert no_temp_files(tmp_path)

@@ -107,7 +107,7 @@ class Video:
 
     def read_mask(self, index: int) -> np.ndarray:
         """Annotation mask `index` (DAVIS) as an integer label array."""
-        from pysiam.benchmarks.masks import read_label_png
+        from pysiam.datasets.masks import read_label_png
 
         if self.mask_paths is None:
             raise ValueError(f"video {self.name} has no annotation masks")
