@@ -165,7 +165,7 @@ def test_real_alexnet_model_random_weights(tmp_path, caplog):
 
 
 def test_inference_options_reach_the_demo_model(tmp_path, monkeypatch):
-    from pysiam.models.winograd import WinogradConv2d
+    from pysiam.inference.winograd import WinogradConv2d
     src = make_video(tmp_path / "clip.avi", n=3)
     seen = {}
     real = demo.build_tracker

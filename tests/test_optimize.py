@@ -1,4 +1,4 @@
-"""Inference options (pysiam.models.optimize): BN folding, channels_last, autocast, compile, graphs.
+"""Inference options (pysiam.inference): BN folding, channels_last, autocast, compile, graphs.
 
 Every option must keep the network outputs within its stated tolerance of the float32 path
 (``OUTPUT_TOLERANCE``: max |difference| / max |fp32 output| of cls and loc). The models have
@@ -11,14 +11,15 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch.utils._pytree import tree_leaves
 from torch import nn
 
 from pysiam.config import load_config
 from pysiam.models import SiamModel, build_model
 from pysiam.models.backbone import resnet50
 from pysiam.models.head import DepthwiseRPN
-from pysiam.models.optimize import (OUTPUT_TOLERANCE, InferenceModel, InferenceOptions, StaticGraph,
-                                    _flatten, fold_batchnorm, fuse_conv_bn, prepare_for_inference)
+from pysiam.inference import (OUTPUT_TOLERANCE, InferenceModel, InferenceOptions, StaticGraph,
+                                    fold_batchnorm, fuse_conv_bn, prepare_for_inference)
 from pysiam.tracker import build_tracker
 
 
@@ -120,7 +121,7 @@ def test_fold_refuses_training_mode():
 
 def test_all_off_returns_the_model_itself(alex):
     cfg, model, *_ = alex
-    assert not InferenceOptions.from_cfg(cfg).changes_model
+    assert not InferenceOptions.from_config(cfg).changes_model
     assert prepare_for_inference(model, InferenceOptions()) is model
 
 
@@ -161,10 +162,8 @@ def _cpu_capture(fn, static):
     outputs = fn(*static)
 
     def replay():
-        fresh: list = []
-        _flatten(fn(*static), fresh)
-        held: list = []
-        _flatten(outputs, held)
+        fresh = [t for t in tree_leaves(fn(*static)) if isinstance(t, torch.Tensor)]
+        held = [t for t in tree_leaves(outputs) if isinstance(t, torch.Tensor)]
         for h, f in zip(held, fresh):
             h.copy_(f)
     return replay, outputs
@@ -202,7 +201,7 @@ def test_static_graph_outputs_are_static_buffers():
 def test_options_from_config_and_validation():
     cfg = load_config("siamrpn_alex_dwxcorr", ["INFERENCE.FOLD_BN", "True", "INFERENCE.AMP", "bf16",
                                                "INFERENCE.COMPILE", "default", "INFERENCE.THREADS", "1"])
-    opts = InferenceOptions.from_cfg(cfg)
+    opts = InferenceOptions.from_config(cfg)
     assert (opts.fold_bn, opts.amp, opts.compile, opts.threads) == (True, "bf16", "default", 1)
     assert opts.tolerance() == OUTPUT_TOLERANCE["bf16"]
     assert InferenceOptions(amp="none").amp == "" and InferenceOptions(compile=True).compile == "default"

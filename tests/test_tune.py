@@ -229,7 +229,7 @@ def test_cli_end_to_end(distractor_set, tmp_path, monkeypatch, capsys, caplog, o
 
 def test_worker_models_get_the_configs_inference_options():
     from pysiam.cli.tune import load_model
-    from pysiam.models.winograd import WinogradConv2d
+    from pysiam.inference.winograd import WinogradConv2d
     plain = load_model(load_config("siamrpn_alex_dwxcorr"), "")
     fast = load_model(load_config("siamrpn_alex_dwxcorr", ["INFERENCE.WINOGRAD", "True"]), "")
     assert not any(isinstance(m, WinogradConv2d) for m in plain.modules())

@@ -1,4 +1,4 @@
-"""Winograd F(4x4, 3x3) convolution (pysiam.models.winograd): the transform matrices, the
+"""Winograd F(4x4, 3x3) convolution (pysiam.inference.winograd): the transform matrices, the
 convolution against a float64 reference, the fallbacks, and the conversion of a real backbone."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from pysiam.models.backbone import resnet50
-from pysiam.models.optimize import OUTPUT_TOLERANCE, InferenceOptions, fold_batchnorm, prepare_for_inference
-from pysiam.models.winograd import (WINOGRAD_POINTS, WinogradConv2d, convert_to_winograd, toom_cook_matrices,
+from pysiam.inference import OUTPUT_TOLERANCE, InferenceOptions, fold_batchnorm, prepare_for_inference
+from pysiam.inference.winograd import (WINOGRAD_POINTS, WinogradConv2d, convert_to_winograd, toom_cook_matrices,
                                     winograd_supported)
 
 

@@ -312,7 +312,7 @@ def run_benchmark(args) -> Dict[str, Any]:
     import torch
 
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import InferenceOptions, apply_threads, prepare_for_inference
+    from pysiam.inference import InferenceOptions, apply_threads, prepare_for_inference
     from pysiam.utils.device import resolve_device
 
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -322,7 +322,7 @@ def run_benchmark(args) -> Dict[str, Any]:
     cfg = load_config(args.config, args.opts)
     apply_inference_arguments(cfg, args)
     device = resolve_device(args.device, cfg)
-    options = InferenceOptions.from_cfg(cfg)
+    options = InferenceOptions.from_config(cfg)
     apply_threads(options)
     result: Dict[str, Any] = {
         "config": str(args.config), "device": str(device), "torch": torch.__version__,

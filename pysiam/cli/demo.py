@@ -26,7 +26,7 @@ import numpy as np
 from pysiam.cli.common import guarded, setup_logging, strip_separator
 from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
 from pysiam.config import ConfigError, load_config
-from pysiam.models.optimize import prepare_from_cfg
+from pysiam.inference import prepare_from_cfg
 from pysiam.tracker import build_tracker
 from pysiam.utils.device import resolve_device
 from pysiam.utils.video import FrameSource, VideoSink

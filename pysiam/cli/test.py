@@ -20,7 +20,7 @@ Speed: ``--batch N`` tracks N videos in lockstep with one batched network pass p
 (:mod:`pysiam.runner.batched`; OPE, VOT, VOT-LT and GOT-10k; DAVIS stays sequential); frames are
 decoded ahead in background threads (``--prefetch``); ``--winograd`` (the fastest float32 CPU
 path), ``--fold-bn``, ``--channels-last``, ``--amp``, ``--compile``, ``--cuda-graphs``,
-``--threads`` set the INFERENCE options of :mod:`pysiam.models.optimize` (default: the exact
+``--threads`` set the INFERENCE options of :mod:`pysiam.inference` (default: the exact
 float32 path).
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_inference_arguments(p: argparse.ArgumentParser) -> None:
     """Flags for the INFERENCE config keys (a flag overrides the config; default: the config's)."""
-    g = p.add_argument_group("inference options (pysiam.models.optimize)")
+    g = p.add_argument_group("inference options (pysiam.inference)")
     g.add_argument("--fold-bn", action="store_true", default=None, help="fold BatchNorm into convolutions")
     g.add_argument("--channels-last", action="store_true", default=None, help="NHWC weights and inputs")
     g.add_argument("--amp", choices=("none", "bf16", "fp16"), default=None, help="autocast precision")
@@ -187,7 +187,7 @@ def _run(args) -> int:
 
     from pysiam.datasets import build_dataset
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import prepare_from_cfg
+    from pysiam.inference import prepare_from_cfg
     from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched
     from pysiam.runner.prefetch import PrefetchReader
     from pysiam.tracker import build_tracker

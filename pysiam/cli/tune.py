@@ -97,7 +97,7 @@ def load_model(cfg, snapshot: str):
     """Build the model of ``cfg``, load ``snapshot`` and apply the config's INFERENCE options
     (e.g. ``INFERENCE.WINOGRAD True``); picklable through functools.partial."""
     from pysiam.models import build_model, load_checkpoint
-    from pysiam.models.optimize import prepare_from_cfg
+    from pysiam.inference import prepare_from_cfg
 
     model = build_model(cfg)
     if snapshot:

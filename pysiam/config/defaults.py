@@ -359,7 +359,7 @@ _C.DATASET.YOUTUBEVOS.NUM_USE = 200000
 
 # ================================================================================================
 # pysiam: inference speed options (owner: speed; pysot has none of these keys). All off = the exact
-# float32 path that matches pysot bit for bit. See pysiam/models/optimize.py for the tolerances.
+# float32 path that matches pysot bit for bit. See pysiam/inference/options.py for the tolerances.
 # ================================================================================================
 _C.INFERENCE = CN()
 # pysiam: fold every BatchNorm into the convolution before it (rounding-level output changes).

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils._pytree import register_dataclass
 
 from .backbone import build_backbone
 from .head import build_mask_head, build_refine_head, build_rpn_head
@@ -63,6 +64,10 @@ class Template:
         if isinstance(idx, int):
             idx = slice(idx, idx + 1)
         return Template(*(_map_tensors(v, lambda t: t[idx]) for v in (self.features, self.rpn, self.mask)))
+
+
+# Template is a pytree node: torch.utils._pytree (CUDA graphs, export, batching) sees its tensors.
+register_dataclass(Template)
 
 
 class StatefulTracking:

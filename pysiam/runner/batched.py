@@ -77,7 +77,7 @@ class BatchedEngine:
 
     ``make_tracker()`` builds one tracker per slot (all around the same model, which must offer
     ``extract_template``, ``track_with`` and, for SiamMask, ``refine_with``: a
-    :class:`~pysiam.models.SiamModel` or :class:`~pysiam.models.optimize.InferenceModel`).
+    :class:`~pysiam.models.SiamModel` or :class:`~pysiam.inference.InferenceModel`).
     """
 
     def __init__(self, make_tracker: Callable[[], Any], batch: int):
