@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from pysiam.cli.common import guarded, setup_logging
-from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
+from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import load_config
 
 logger = logging.getLogger("pysiam.benchmark")

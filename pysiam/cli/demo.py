@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from pysiam.cli.common import guarded, setup_logging, strip_separator
-from pysiam.cli.test import add_inference_arguments, apply_inference_arguments
+from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import ConfigError, load_config
 from pysiam.inference import prepare_from_cfg
 from pysiam.tracker import build_tracker
