@@ -21,6 +21,7 @@ from pysiam.datasets.testing import make_otb_like, make_vot
 from pysiam.cli import test as test_cli
 from pysiam.config import load_config
 from pysiam.models import Template, build_model
+from pysiam.protocols import RunOptions, get_protocol
 from pysiam.runner.batched import BatchedEngine, cat_templates, ope_job, run_batched
 from pysiam.runner.protocols import run_ope, run_vot
 from pysiam.tracker import build_tracker
@@ -50,7 +51,7 @@ def test_ope_batched_equals_sequential(alex, tmp_path):
     videos = list(build_dataset("OTB100", tmp_path))
     seq = sequential(cfg, model, videos, "ope")
     done = []
-    bat = run_batched(lambda: build_tracker(cfg, model), videos, "ope", batch=3,
+    bat = run_batched(lambda: build_tracker(cfg, model), videos, get_protocol("ope"), batch=3,
                       on_done=lambda v, r: done.append(v.name))
     assert sorted(done) == ["A", "B", "C", "D"]
     for v in videos:
@@ -66,7 +67,7 @@ def test_vot_batched_equals_sequential_with_reinitialisations(alex, tmp_path):
     make_vot(tmp_path, videos={"ants": 10, "bag": 7}, size=(96, 72))
     videos = list(build_dataset("VOT2018", tmp_path))
     seq = sequential(cfg, model, videos, "vot")
-    bat = run_batched(lambda: build_tracker(cfg, model), videos, "vot", batch=2)
+    bat = run_batched(lambda: build_tracker(cfg, model), videos, get_protocol("vot"), batch=2)
     assert sum(r.failures for r in seq.values()) >= 2
     for v in videos:
         a, b = seq[v.name].records, bat[v.name].records
@@ -78,31 +79,11 @@ def test_vot_batched_equals_sequential_with_reinitialisations(alex, tmp_path):
 
 
 class BatchFake(FakeSiamModel):
-    """The fake network with the functional batch API (one sample at a time inside)."""
+    """The fake network, recording the search sizes it sees."""
 
-    def extract_template(self, z):
-        targets = []
-        for i in range(z.shape[0]):
-            self.template(z[i:i + 1])
-            targets.append(torch.from_numpy(self.target))
-        return Template([torch.stack(targets)], None, None)
-
-    def track_with(self, template, x):
-        outs, searches = [], []
-        for i in range(x.shape[0]):
-            self.target = template.features[0][i].numpy()
-            outs.append(self.track(x[i:i + 1]))
-            searches.append(self.search)
+    def track_with(self, template, x, with_mask=True):
         self.sizes_seen.add(int(x.shape[-1]))
-        return {"cls": torch.cat([o["cls"] for o in outs]), "loc": torch.cat([o["loc"] for o in outs]),
-                "mask": None, "searches": searches}
-
-    def refine_with(self, out, pos):
-        rows = []
-        for i, (r, c) in enumerate(pos.tolist()):
-            self.search = out["searches"][i]
-            rows.append(self.mask_refine((r, c)))
-        return torch.cat(rows)
+        return super().track_with(template, x, with_mask)
 
     sizes_seen: set
 
@@ -120,8 +101,8 @@ def test_siammask_vot_batched_is_identical(tmp_path):
     model = fake(mask=True)
     tracker = build_tracker(cfg, model)
     seq = {v.name: run_vot(tracker, v, use_polygon=True) for v in videos}
-    bat = run_batched(lambda: build_tracker(cfg, model), videos, "vot", batch=2, use_polygon=True,
-                      prefetch=2)
+    bat = run_batched(lambda: build_tracker(cfg, model), videos, get_protocol("vot"),
+                      RunOptions(use_polygon=True), batch=2, prefetch=2)
     for v in videos:
         assert seq[v.name].records == bat[v.name].records
 
@@ -146,15 +127,21 @@ def test_cat_templates_round_trip():
     t = cat_templates(parts)
     assert t.batch_size == 3 and t.mask is None
     assert torch.equal(t.index(2).features[0], parts[2].features[0])
-    assert torch.equal(t.rpn[0][0][:, 0], torch.tensor([0.0, 1.0, 2.0]))
+    assert torch.equal(t.head[0][0][:, 0], torch.tensor([0.0, 1.0, 2.0]))
 
 
 def test_engine_refuses_models_without_batch_api_and_bad_protocols(tmp_path):
     cfg = load_config("siamrpn_r50_l234_dwxcorr", ["DEVICE", "cpu"])
+    class StatefulOnly:
+        def template(self, z):
+            pass
+
+        def track(self, x):
+            return {}
     with pytest.raises(TypeError, match="extract_template"):
-        BatchedEngine(lambda: build_tracker(cfg, FakeSiamModel()), batch=2)
+        BatchedEngine(lambda: build_tracker(cfg, StatefulOnly()), batch=2)
     with pytest.raises(ValueError, match="davis"):
-        run_batched(lambda: build_tracker(cfg, fake()), [], "davis")
+        run_batched(lambda: build_tracker(cfg, fake()), [], get_protocol("davis"))
     with pytest.raises(ValueError, match="batch"):
         BatchedEngine(lambda: build_tracker(cfg, fake()), batch=0)
 

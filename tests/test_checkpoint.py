@@ -161,14 +161,13 @@ def test_strict_and_lenient_key_mismatch(alex, tmp_path):
         load_checkpoint(alex, path, strict=False)
 
 
-def test_old_pickle_falls_back_with_warning(alex, tmp_path):
+def test_pickled_objects_need_an_explicit_trust(alex, tmp_path):
     path = tmp_path / "old.pth"
     torch.save({"state_dict": alex.state_dict(), "args": argparse.Namespace(lr=0.1)}, path)
-    with pytest.warns(UserWarning, match="weights_only=True"):
-        report = load_checkpoint(alex, path)
+    with pytest.raises(CheckpointError, match=r"old\.pth.*argparse\.Namespace"):
+        load_checkpoint(alex, path)
+    report = load_checkpoint(alex, path, trust=True)
     assert report.complete and report.extra["args"].lr == 0.1
-    with pytest.raises(CheckpointError, match=r"old\.pth: not a readable"):
-        load_checkpoint(alex, path, allow_pickle=False)
 
 
 # -- ImageNet backbone weights -----------------------------------------------------------------

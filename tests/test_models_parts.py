@@ -8,6 +8,7 @@ from pysiam.models.backbone import BACKBONES, build_backbone
 from pysiam.models.head import (DepthwiseRPN, MaskCorr, MultiRPN, Refine, UPChannelRPN,
                                 build_rpn_head)
 from pysiam.models.neck import AdjustAllLayer, AdjustLayer, build_neck
+from pysiam.training.losses import log_softmax_cls
 
 
 def _backward_ok(module, outputs):
@@ -50,6 +51,8 @@ BACKBONE_CASES = [
     ("alexnet", dict(width_mult=0.5), 95),
     ("alexnetlegacy", dict(width_mult=0.5), 95),
     ("mobilenetv2", dict(width_mult=0.5, used_layers=[1, 3, 5, 7]), 63),
+    ("mobilenetv3_small", dict(), 63),
+    ("mobilenetv3_small_v3", dict(), 63),
 ]
 
 
@@ -252,7 +255,7 @@ def test_refine_all_positions_match_original_unfold_training_path():
 # -- model ------------------------------------------------------------------------------------
 def test_model_log_softmax_layout():
     cls = torch.randn(2, 10, 3, 4)
-    out = SiamModel.log_softmax(cls)
+    out = log_softmax_cls(cls)
     assert out.shape == (2, 5, 3, 4, 2)
     # anchor a, class k is channel k * 5 + a
     ref = torch.log_softmax(torch.stack([cls[:, 1], cls[:, 6]], dim=-1), dim=-1)
@@ -302,13 +305,13 @@ def test_build_model_checks_neck_channels():
 def test_model_forward_backward_upchannel_and_mask_variants():
     """End-to-end differentiable forward(z, x) for an up-channel SiamRPN and a small SiamMask-like net."""
     from pysiam.models.backbone import alexnetlegacy, resnet18
-    rpn = SiamModel(backbone=alexnetlegacy(width_mult=0.25), rpn_head=UPChannelRPN(5, feature_in=64)).train()
+    rpn = SiamModel(backbone=alexnetlegacy(width_mult=0.25), head=UPChannelRPN(5, feature_in=64)).train()
     out = rpn(torch.rand(2, 3, 127, 127) * 255, torch.rand(2, 3, 159, 159) * 255)
     assert out["cls"].shape == (2, 10, 5, 5) and out["loc"].shape == (2, 20, 5, 5) and out["mask"] is None
     _backward_ok(rpn, [out["cls"], out["loc"]])
 
     mask = SiamModel(backbone=resnet18(used_layers=[0, 1, 2, 3]), neck=AdjustAllLayer([256], [32]),
-                     rpn_head=DepthwiseRPN(5, 32, 32), mask_head=MaskCorr(32, 32, 49)).train()
+                     head=DepthwiseRPN(5, 32, 32), mask_head=MaskCorr(32, 32, 49)).train()
     out = mask(torch.rand(2, 3, 127, 127) * 255, torch.rand(2, 3, 143, 143) * 255)
     # 143 search: layer3 17x17, centre-cropped to 7x7 like the template (pysot's crop) -> 1x1 maps
     assert out["cls"].shape == (2, 10, 1, 1) and out["mask"].shape == (2, 49, 1, 1)

@@ -1,7 +1,8 @@
 """A deterministic fake Siamese model for tracker tests, and checks of the fake itself.
 
-``FakeSiamModel`` has the model interface the trackers use (``template``, ``track``,
-``mask_refine``) and computes its outputs as a fixed function of the input crops, in float64
+``FakeSiamModel`` has the functional model interface the trackers use (``extract_template``,
+``track_with``, ``refine_with``; batches are handled one sample at a time) and pysot's stateful
+one (``template``, ``track``, ``mask_refine``, which pysot's trackers call), and computes its outputs as a fixed function of the input crops, in float64
 numpy, so that pysot's tracker classes (run outside this repository) and pysiam's trackers see
 bit-identical network outputs whenever they feed bit-identical crops. The reference files in
 ``tests/data/tracker`` were produced by running pysot's trackers with this very class (see
@@ -115,6 +116,44 @@ class FakeSiamModel:
         idx = (np.arange(EXEMPLAR) * 64) // EXEMPLAR
         logits = logits[idx[:, None], idx[None, :]]
         return torch.from_numpy(logits.reshape(1, -1).astype(np.float32)).to(self.device)
+
+
+class _FunctionalFake:
+    """The functional batch API on top of the stateful fake (one sample at a time inside)."""
+
+    def extract_template(self, z):
+        from pysiam.models import Template
+
+        targets = []
+        for i in range(z.shape[0]):
+            self.template(z[i:i + 1])
+            targets.append(torch.from_numpy(self.target))
+        return Template([torch.stack(targets)], None, None)
+
+    def track_with(self, template, x, with_mask=True):
+        outs, searches = [], []
+        for i in range(x.shape[0]):
+            self.target = template.features[0][i].numpy()
+            outs.append(self.track(x[i:i + 1]))
+            searches.append(self.search)
+        return {"cls": torch.cat([o["cls"] for o in outs]), "loc": torch.cat([o["loc"] for o in outs]),
+                "mask": None, "searches": searches}
+
+    def refine_with(self, out, pos):
+        if isinstance(pos, torch.Tensor):
+            pos = pos.tolist()
+        else:
+            pos = [pos]
+        rows = []
+        for i, (r, c) in enumerate(pos):
+            self.search = out["searches"][i]
+            rows.append(self.mask_refine((r, c)))
+        return torch.cat(rows)
+
+
+FakeSiamModel.extract_template = _FunctionalFake.extract_template
+FakeSiamModel.track_with = _FunctionalFake.track_with
+FakeSiamModel.refine_with = _FunctionalFake.refine_with
 
 
 def occlude(img: np.ndarray, idx: int, start: int = 60, stop: int = 75) -> np.ndarray:

@@ -30,7 +30,7 @@ def test_siamrpn_alex_real_model():
     model = models.build_model(cfg)
     tracker = build_tracker(cfg, model)
     assert type(tracker) is SiamRPNTracker and tracker.score_size == 21
-    assert not model.training and tracker._track_kwargs == {"with_mask": False}
+    assert not model.training and tracker.network_kwargs == {"with_mask": False}
     frames = _frames()
     tracker.init(frames[0], [60, 40, 30, 30])
     for f in frames[1:]:

@@ -15,8 +15,12 @@ from pysiam.tracker import (SiamMaskTracker, SiamRPNLTTracker, SiamRPNTracker, T
                             build_tracker)
 from pysiam.tracker.crop import crop_origin, crop_window, get_subwindow, pad_color
 from pysiam.tracker.mask import mask_polygon, mask_window, paste_mask, paste_matrix
-from pysiam.tracker.scoring import (change_penalty, clip_state, context_size, cosine_window,
-                                    decode_boxes, score_size, tracker_anchors)
+from pysiam.families.anchor import AnchorFamily, cosine_window, decode_boxes, score_size
+from pysiam.tracker.scoring import change_penalty, clip_state, context_size
+
+
+def tracker_anchors(stride, ratios, scales, size):
+    return AnchorFamily(stride, ratios, scales).grid(size).priors
 from pysiam.utils.bbox import axis_aligned_from_polygon, init_box_from_region, tracker_center
 from pysiam.utils.device import resolve_device
 from test_tracker_fake import FakeSiamModel
@@ -304,7 +308,7 @@ def test_outputs_and_state_types():
     t = SiamMaskTracker(FakeSiamModel(mask=True), TrackerParams(mask_threshold=0.15))
     t.init(img, [40, 30, 20, 24])
     out = t.track(img)
-    assert set(out) == {"bbox", "best_score", "mask", "mask_binary", "polygon"}
+    assert set(out) == {"bbox", "best_score", "best_idx", "mask", "mask_binary", "polygon"}
     assert all(type(v) is float for v in out["bbox"]) and type(out["best_score"]) is float
     assert len(out["polygon"]) == 8 and out["mask"].shape == (96, 128) and out["mask"].dtype == np.float32
     assert t.center_pos.dtype == np.float64 and t.size.dtype == np.float64

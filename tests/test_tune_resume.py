@@ -89,7 +89,8 @@ def test_killed_search_continues_without_repeating_trials(data, tmp_path, one_th
     all_keys = {t.key for t in res.trials}
     assert set(res.evaluated) == all_keys - set(before)           # only the unfinished ones
     assert set(res.skipped) == set(before)
-    assert model.calls["template"] == VIDEOS * len(res.evaluated)  # evaluations counted
+    assert model.calls["track"] == VIDEOS * 23 * len(res.evaluated)  # evaluations counted
+    assert model.calls["template"] == VIDEOS                       # templates cached across trials
     keys = [r["key"] for r in _lines(out)]
     assert sorted(keys) == sorted(all_keys)                        # each trial exactly once
     for k, r in before.items():                                    # recorded results kept
@@ -109,10 +110,10 @@ class ExplodingModel(ColourMatchModel):
         super().__init__()
         self.fail_at = fail_at
 
-    def track(self, x):
+    def track_with(self, template, x, with_mask=True):
         if self.calls["track"] + 1 == self.fail_at:
             raise RuntimeError("injected failure")
-        return super().track(x)
+        return super().track_with(template, x, with_mask)
 
 
 def test_crash_and_trial_limit_keep_finished_trials(data, tmp_path, one_thread):
@@ -125,7 +126,7 @@ def test_crash_and_trial_limit_keep_finished_trials(data, tmp_path, one_thread):
     res = run_search(_setup(data), space, tmp_path, model=model, max_trials=1, plot=False)
     assert [res.records[k]["params"][WI] for k in res.evaluated] == [0.2]
     res = run_search(_setup(data), space, tmp_path, model=model, plot=False)
-    assert len(res.evaluated) == 3 and model.calls["template"] == VIDEOS * 4
+    assert len(res.evaluated) == 3 and model.calls["track"] == VIDEOS * 23 * 4
     assert len(_lines(tmp_path)) == 6 and res.best["params"][WI] == 0.5
 
 

@@ -21,16 +21,9 @@ from pysiam.results.files import atomic_write_text
 from pysiam.eval.plots import plot_results
 from pysiam.eval.runner import evaluate
 from pysiam.eval.tables import attribute_table, summary_table, video_table
+from pysiam.protocols import get_protocol
 
 __all__ = ["main", "build_parser"]
-
-_VIDEO_COLUMNS = {
-    "ope": [("AUC", "success_auc", ".3f"), ("Prec", "precision", ".3f")],
-    "vot": [("Acc", "accuracy", ".3f"), ("Lost", "lost_number", ".1f")],
-    "vot-lt": [("Pr", "precision", ".3f"), ("Re", "recall", ".3f"), ("F", "f_score", ".3f")],
-    "got10k": [("AO", "ao", ".3f")],
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eval", description=__doc__.split("\n")[0])
@@ -39,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", required=True, help="results folder (<results>/<DATASET>/<tracker>/...)")
     p.add_argument("--trackers", nargs="+", help="tracker names or glob patterns (default: all found)")
     p.add_argument("--json", help="write the numbers here, one object per tracker")
+    p.add_argument("--vot-workspace", metavar="WS",
+                   help="score what the vot-toolkit stored in workspace WS instead (pysiam.vot.analysis;"
+                        " with --json, --trackers; --dataset / --dataset-root / --results not needed)")
     p.add_argument("--plot", help="write success / precision / EAO plots (PNG) into this folder")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                    help="processes scoring trackers x videos in parallel")
@@ -75,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> dict:
     """Score, print the tables, write --json / --plot; return the numbers per tracker."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a == "--vot-workspace" or a.startswith("--vot-workspace=") for a in argv):
+        from pysiam.vot.analysis import workspace_cli
+        return workspace_cli(argv)
     args = build_parser().parse_args(argv)
     options = {"split": args.split} if args.split else {}
     dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout,
@@ -84,20 +84,15 @@ def run(argv: list[str] | None = None) -> dict:
                        eao_window=args.eao_window,
                        eao_interval=tuple(args.eao_interval) if args.eao_interval else None,
                        skip_missing=args.skip_missing)
-    proto = dataset.protocol
-    print(summary_table(results, proto, f"{dataset.name} ({len(dataset)} videos)"))
-    if proto == "ope":
-        for key, label in (("success_auc", "success AUC"), ("precision", "precision")):
-            table = attribute_table(results, key, f"{dataset.name} per attribute: {label}")
-            if table:
-                print(table)
-    elif proto == "vot":
-        for key in ("eao", "accuracy"):
-            table = attribute_table(results, key, f"{dataset.name} per tag: {key}")
-            if table:
-                print(table)
-    if args.show_video_level and proto in _VIDEO_COLUMNS:
-        table = video_table(results, _VIDEO_COLUMNS[proto], f"{dataset.name} per video")
+    protocol = get_protocol(dataset.protocol)
+    print(summary_table(results, protocol.columns, f"{dataset.name} ({len(dataset)} videos)"))
+    group = "attribute" if dataset.attributes else "tag"
+    for key in protocol.attribute_keys:
+        table = attribute_table(results, key, f"{dataset.name} per {group}: {key}")
+        if table:
+            print(table)
+    if args.show_video_level and protocol.video_columns:
+        table = video_table(results, protocol.video_columns, f"{dataset.name} per video")
         if table:
             print(table)
     for t, r in results.items():
@@ -108,7 +103,7 @@ def run(argv: list[str] | None = None) -> dict:
         atomic_write_text(args.json, json.dumps(_clean(results), indent=1) + "\n")
         print(f"numbers written to {args.json}")
     if args.plot:
-        paths = plot_results(results, proto, dataset.name, Path(args.plot))
+        paths = plot_results(results, protocol.name, dataset.name, Path(args.plot))
         print(f"{len(paths)} plot(s) written to {args.plot}")
     return results
 

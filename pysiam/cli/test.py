@@ -30,7 +30,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from pysiam.cli.common import guarded, setup_logging, strip_separator
 from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
@@ -86,62 +86,6 @@ def tracker_name(args) -> str:
     return Path(str(args.config)).stem
 
 
-def result_done(protocol: str, output: str, dataset: str, tracker: str, video) -> bool:
-    """Whether a video's result files are all there (the last file written is checked)."""
-    from pysiam.results import files as rio
-
-    if protocol == "vot":
-        return rio.vot_result_path(output, dataset, tracker, video.name).is_file()
-    if protocol == "vot-lt":
-        return rio.longterm_result_paths(output, dataset, tracker, video.name)[1].is_file()
-    if protocol == "got10k":
-        return rio.got10k_result_path(output, dataset, tracker, video.name).is_file()
-    if protocol == "davis":
-        d = rio.davis_result_dir(output, tracker, video.name, dataset)
-        return all((d / f"{Path(p).stem}.png").is_file() for p in video.img_paths)
-    return rio.ope_result_path(output, dataset, tracker, video.name).is_file()
-
-
-def run_video(protocol: str, tracker, make_tracker, cfg, video, output: str, dataset: str,
-              name: str, skip: int, on_frame=None, frames=None) -> Tuple[str, List[float]]:
-    """Run one video under the dataset's protocol and write its results; return (summary, times).
-
-    ``frames``: an iterator over the video's frames (e.g. a prefetching reader) instead of
-    ``video.frames()`` (not used for DAVIS).
-    """
-    from pysiam.runner import protocols as P
-
-    if protocol == "vot":
-        res = P.run_vot(tracker, video, skip=skip, use_polygon=bool(cfg.MASK.MASK), frames=frames,
-                        on_frame=on_frame)
-    elif protocol == "davis":
-        res = P.run_vos(make_tracker, video, threshold=float(cfg.TRACK.MASK_THERSHOLD), on_frame=on_frame)
-    else:
-        res = P.run_ope(tracker, video, frames=frames, on_frame=on_frame)
-    return write_result(protocol, res, video, output, dataset, name), res.times
-
-
-def write_result(protocol: str, res, video, output: str, dataset: str, name: str) -> str:
-    """Write one video's result files for ``protocol``; return a short summary."""
-    from pysiam.results import files as rio
-
-    if protocol == "vot":
-        rio.write_vot_result(output, dataset, name, video.name, res.records)
-        return f"lost {res.failures}"
-    if protocol == "davis":
-        for path, labels in zip(video.img_paths, res.labels):
-            rio.write_davis_mask(output, name, video.name, Path(path).stem, labels, dataset=dataset)
-        return f"{len(res.object_ids)} object(s)"
-    if protocol == "vot-lt":
-        rio.write_longterm_result(output, dataset, name, video.name, [None] + res.boxes[1:],
-                                  res.scores, res.times)
-    elif protocol == "got10k":
-        rio.write_got10k_result(output, dataset, name, video.name, res.boxes, res.times)
-    else:
-        rio.write_ope_result(output, dataset, name, video.name, res.boxes)
-    return ""
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
@@ -149,15 +93,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return code or result
 
 
+def _load_model(cfg, args, device):
+    """The network with the snapshot's weights and the INFERENCE options applied."""
+    from pysiam.inference import prepare_from_cfg
+    from pysiam.models import build_model, load_checkpoint
+
+    model = build_model(cfg)
+    if args.snapshot:
+        load_checkpoint(model, args.snapshot)
+    else:
+        logger.warning("no --snapshot given: the model has random weights")
+    return prepare_from_cfg(model, cfg, device)
+
+
 def _run(args) -> int:
     import torch
     from tqdm import tqdm
 
     from pysiam.datasets import build_dataset
-    from pysiam.models import build_model, load_checkpoint
-    from pysiam.inference import prepare_from_cfg
-    from pysiam.runner.batched import BATCH_PROTOCOLS, run_batched
-    from pysiam.runner.prefetch import PrefetchReader
+    from pysiam.protocols import RunOptions, Where, get_protocol
+    from pysiam.runner.sequential import run_videos
     from pysiam.tracker import build_tracker
     from pysiam.utils.device import resolve_device
 
@@ -169,71 +124,44 @@ def _run(args) -> int:
     options = {"split": args.split} if args.split else {}
     dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout, videos=args.videos,
                             **options)
-    protocol = dataset.protocol
-    if protocol == "davis" and not cfg.MASK.MASK:
+    protocol = get_protocol(dataset.protocol)
+    if protocol.needs_mask and not cfg.MASK.MASK:
         raise ValueError(f"{dataset.name} is a segmentation benchmark: use a SiamMask config "
                          f"(MASK.MASK True), not {args.config}")
-    name = tracker_name(args)
+    where = Where(args.output, dataset.name, tracker_name(args))
 
     videos = list(dataset)[rank::world]
-    todo = [v for v in videos
-            if args.overwrite or not result_done(protocol, args.output, dataset.name, name, v)]
+    todo = [v for v in videos if args.overwrite or not protocol.has_result(where, v)]
     logger.info("%s: %d video(s) in this shard (%d/%d), %d already done, tracker %r",
-                dataset.name, len(videos), rank, world, len(videos) - len(todo), name)
+                dataset.name, len(videos), rank, world, len(videos) - len(todo), where.tracker)
     if not todo:
         return 0
 
     device = args.device
     if device is None and world > 1 and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
         device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-    model = build_model(cfg)
-    if args.snapshot:
-        load_checkpoint(model, args.snapshot)
-    else:
-        logger.warning("no --snapshot given: the model has random weights")
-    model = prepare_from_cfg(model, cfg, resolve_device(device, cfg))
-
-    def make_tracker():
-        return build_tracker(cfg, model, device=device)
-
-    tracker = make_tracker()
-    total = sum(len(v) for v in todo)
-    bar = tqdm(total=total, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
-               dynamic_ncols=True)
-    prefetch = int(cfg.INFERENCE.PREFETCH)
-    decode = str(cfg.INFERENCE.DECODE)
+    dev = resolve_device(device, cfg)
+    model = _load_model(cfg, args, dev)
+    bar = tqdm(total=sum(len(v) for v in todo), unit="frame",
+               disable=args.no_progress or not sys.stderr.isatty(), dynamic_ncols=True)
     done = [0]
 
-    def report(video, info: str, times: List[float]) -> None:
+    def on_done(video, res) -> None:
+        info = protocol.write(res, video, where)
         done[0] += 1
-        spent = sum(times)
-        fps = (len(times) - 1) / max(spent - times[0], 1e-9) if len(times) > 1 else 0.0
+        spent = sum(res.times)
+        fps = (len(res.times) - 1) / max(spent - res.times[0], 1e-9) if len(res.times) > 1 else 0.0
         bar.set_postfix(fps=f"{fps:.1f}")
         tqdm.write(f"({done[0]:3d}/{len(todo)}) {video.name:20s} {spent:6.1f}s {fps:6.1f} fps {info}",
                    file=sys.stderr)
 
-    if args.batch > 1 and protocol in BATCH_PROTOCOLS:
-        def on_done(video, res):
-            report(video, write_result(protocol, res, video, args.output, dataset.name, name), res.times)
-
-        bar.set_description(f"batch of {args.batch}")
-        run_batched(make_tracker, todo, protocol, batch=args.batch, skip=args.skip,
-                    use_polygon=bool(cfg.MASK.MASK), prefetch=prefetch, decode=decode,
-                    on_done=on_done, on_frame=lambda: bar.update(1))
-    else:
-        if args.batch > 1:
-            logger.warning("--batch: the %s protocol runs one video at a time", protocol)
-        with torch.inference_mode():
-            for video in todo:
-                bar.set_description(video.name)
-                frames = None
-                if protocol != "davis" and (prefetch > 0 or decode != "cpu"):
-                    frames = iter(PrefetchReader.for_video(video, depth=prefetch, decode=decode,
-                                                           device=tracker.device))
-                info, times = run_video(protocol, tracker, make_tracker, cfg, video, args.output,
-                                        dataset.name, name, args.skip, on_frame=lambda: bar.update(1),
-                                        frames=frames)
-                report(video, info, times)
+    if args.batch > 1 and not protocol.batchable:
+        logger.warning("--batch: the %s protocol runs one video at a time", protocol.name)
+    bar.set_description(f"batch of {args.batch}" if args.batch > 1 else dataset.name)
+    run_videos(protocol, lambda: build_tracker(cfg, model, device=device), todo,
+               RunOptions.from_config(cfg, skip=args.skip), batch=args.batch,
+               prefetch=int(cfg.INFERENCE.PREFETCH), decode=str(cfg.INFERENCE.DECODE), on_done=on_done,
+               on_frame=lambda: bar.update(1), device=dev)
     bar.close()
     return 0
 

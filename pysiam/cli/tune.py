@@ -17,7 +17,7 @@ Parallel: --workers N processes on this machine (one model each, GPUs used round
 CAVEAT: tuning on a benchmark's test videos and reporting the best score found on them is not a
 fair evaluation (the setting is fitted to those very videos). Tune on a validation split
 (--val-videos, --videos-file, or --val-fraction with the rest listed in heldout.txt for the
-final evaluation) or on another benchmark.
+final evaluation) or on another benchmark. A split that holds no video out counts as none.
 """
 from __future__ import annotations
 
@@ -135,6 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _run(args) -> int:
     from pysiam.datasets import Dataset, build_dataset
     from pysiam.cli.test import parse_shard, tracker_name
+    from pysiam.protocols import get_protocol
     from pysiam.tune import (TEST_SET_WARNING, EvalSetup, default_space, load_space,
                              resolve_metric, run_search, select_videos, write_search_reports)
     from pysiam.tune.report import format_opts, override_opts
@@ -146,7 +147,7 @@ def _run(args) -> int:
     space = space.with_overrides(args.method, args.trials, args.seed)
     options = {"split": args.split} if args.split else {}
     full = build_dataset(args.dataset, args.dataset_root, layout=args.layout, **options)
-    if full.protocol == "davis" and not cfg.MASK.MASK:
+    if get_protocol(full.protocol).needs_mask and not cfg.MASK.MASK:
         raise ValueError(f"{full.name} is a segmentation benchmark: use a SiamMask config "
                          f"(MASK.MASK True), not {args.config}")
     chosen, split_text = select_videos(full.names, args.val_videos, args.videos_file,
@@ -164,7 +165,9 @@ def _run(args) -> int:
     heldout = [v for v in full.names if v not in set(chosen)]
     if heldout:
         atomic_write_text(folder / "heldout.txt", "".join(f"{v}\n" for v in heldout))
-    if not split_text:
+    elif (folder / "heldout.txt").is_file():
+        (folder / "heldout.txt").unlink()  # left by an earlier split of this folder
+    if not split_text or not heldout:
         logger.warning(TEST_SET_WARNING)
     else:
         logger.info("%s; %d held-out video(s) listed in %s", split_text, len(heldout),

@@ -38,6 +38,8 @@ _C.TRAIN.SEARCH_SIZE = 255
 _C.TRAIN.BASE_SIZE = 8
 # Side of the score map during training.
 _C.TRAIN.OUTPUT_SIZE = 25
+# Conv layers per tower of an anchor-free head (NanoTrack's yaml sets it; its heads fix their depth).
+_C.TRAIN.NUM_CONVS = 4
 # Checkpoint to resume from ('' = none).
 _C.TRAIN.RESUME = ""
 # Whole-model weights to start from ('' = none).
@@ -229,6 +231,24 @@ _C.REFINE.REFINE = False
 _C.REFINE.TYPE = "Refine"
 
 # ------------------------------------------------------------------------------------------------
+# Anchor-free box head (NanoTrack / SiamBAN)
+# ------------------------------------------------------------------------------------------------
+_C.BAN = CN()
+# Build an anchor-free (BAN) head instead of the RPN head.
+_C.BAN.BAN = False
+# Head type: NanoBANv1, NanoBANv2, NanoBANv3; NanoTrack's own name DepthwiseBAN means V3 with
+# backbone mobilenetv3_small_v3 and V1 or V2 (told apart by the snapshot's keys, else V2) with
+# mobilenetv3_small.
+_C.BAN.TYPE = "NanoBANv2"
+# Keyword arguments of the head (NanoTrack's in_channels / out_channels are accepted, unused).
+_C.BAN.KWARGS = CN(new_allowed=True)
+
+# Grid of points of an anchor-free head.
+_C.POINT = CN()
+# Distance in search-crop pixels between neighbouring points of the score map.
+_C.POINT.STRIDE = 8
+
+# ------------------------------------------------------------------------------------------------
 # Anchors
 # ------------------------------------------------------------------------------------------------
 _C.ANCHOR = CN()
@@ -271,6 +291,8 @@ _C.TRACK.CONFIDENCE_HIGH = 0.998
 _C.TRACK.MASK_THERSHOLD = 0.30
 # Side of the refined mask.
 _C.TRACK.MASK_OUTPUT_SIZE = 127
+# Side of the score map of an anchor-free tracker (NanoTrack: 16 for V1/V2, 15 for V3).
+_C.TRACK.OUTPUT_SIZE = 16
 
 # ================================================================================================
 # pysiam: training additions (owner: training; pysot has none of these keys)
@@ -387,3 +409,11 @@ _C.INFERENCE.PREFETCH = 4
 # pysiam: JPEG decoding for the test runner: 'cpu' (OpenCV) or 'gpu' (torchvision.io.decode_jpeg on
 # the CUDA device, when torchvision is installed; not bit-exact with OpenCV's decoder).
 _C.INFERENCE.DECODE = "cpu"
+# pysiam: 'torch', or 'onnxruntime': the network runs as ONNX graphs in ONNX Runtime (pysiam.deploy;
+# needs the 'deploy' extra); the torch-side options above (FOLD_BN, AMP, ...) do not apply to it.
+_C.INFERENCE.BACKEND = "torch"
+# pysiam: onnxruntime backend: a folder written by tools/export.py ('' = export on first use into the cache).
+_C.INFERENCE.EXPORT_DIR = ""
+# pysiam: onnxruntime backend: cache folder of first-use exports ('' = ~/.cache/pysiam/onnx), keyed by
+# config, weights, opset and versions.
+_C.INFERENCE.EXPORT_CACHE = ""

@@ -3,23 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["render_table", "summary_table", "attribute_table", "video_table", "MAIN_COLUMNS"]
-
-# protocol -> (sort key, [(header, key, format)])
-MAIN_COLUMNS = {
-    "ope": ("success_auc", [("Success", "success_auc", ".3f"), ("Norm Precision", "norm_precision", ".3f"),
-                            ("Precision", "precision", ".3f")]),
-    "vot": ("eao", [("Accuracy", "accuracy", ".3f"), ("Robustness", "robustness", ".3f"),
-                    ("Lost Number", "lost_number", ".1f"), ("EAO", "eao", ".3f")]),
-    "vot-lt": ("f_score", [("Precision", "precision", ".3f"), ("Recall", "recall", ".3f"),
-                           ("F-score", "f_score", ".3f")]),
-    "got10k": ("ao", [("AO", "ao", ".3f"), ("SR0.50", "sr50", ".3f"), ("SR0.75", "sr75", ".3f")]),
-    "davis": ("JF_mean", [("J&F", "JF_mean", ".3f"), ("J-Mean", "J_mean", ".3f"),
-                          ("J-Recall", "J_recall", ".3f"), ("J-Decay", "J_decay", ".3f"),
-                          ("F-Mean", "F_mean", ".3f"), ("F-Recall", "F_recall", ".3f"),
-                          ("F-Decay", "F_decay", ".3f")]),
-}
-
+__all__ = ["render_table", "summary_table", "attribute_table", "video_table"]
 
 def _fmt(value, spec: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -44,9 +28,10 @@ def _sorted(results: dict, key: str) -> list[str]:
     return sorted(results, key=lambda t: (k(t), t))
 
 
-def summary_table(results: dict[str, dict], protocol: str, title: str | None = None) -> str:
-    """The main table of a protocol: one row per tracker."""
-    key, cols = MAIN_COLUMNS[protocol]
+def summary_table(results: dict[str, dict], columns: tuple[str, list], title: str | None = None) -> str:
+    """The main table of a protocol (``columns`` = its (sort key, [(header, key, format)])): one row
+    per tracker, best first."""
+    key, cols = columns
     cols = [c for c in cols if any(c[1] in r for r in results.values())]
     rows = [[t] + [_fmt(results[t].get(k), f) for _, k, f in cols] for t in _sorted(results, key)]
     return render_table(["Tracker"] + [h for h, _, _ in cols], rows, title)

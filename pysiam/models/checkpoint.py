@@ -8,25 +8,37 @@
   backbone, converting torchvision's 1x1 shortcut convs to the atrous ResNet's 3x3 ones.
 * :func:`save_checkpoint` writes ``{'state_dict': ..., **extra}`` atomically.
 
-Files are read with ``torch.load(weights_only=True)``; an old pickle that needs more falls back
-to a full unpickle with a warning (only load files you trust), unless ``allow_pickle=False``.
+Files are read SAFELY (:mod:`pysiam.models.safe_load`): ``torch.load(weights_only=True)`` with
+an allow-list (:data:`SAFE_GLOBALS`, a ``torch.serialization.safe_globals`` context, never
+registered globally) of the harmless globals that real checkpoints carry: numpy's scalar
+constructor and dtype classes (NanoTrack's and pysot's training checkpoints pickle numpy
+scalars). A file that needs any other global (a class, ``os.system``, ``builtins.exec``, ...)
+raises :class:`CheckpointError` naming the file and the global, and nothing of it runs. ``trust=True`` (the CLIs' ``--trust-checkpoint``)
+does a full unpickle instead: UNSAFE, it runs whatever code the file contains; only for files
+from a source you trust.
+
+``load_checkpoint(..., ignore_unexpected=("neck.",))`` drops file keys under the given prefixes
+before matching (listed in ``LoadReport.ignored``): NanoTrack's checkpoints carry the weights of
+a neck that NanoTrack builds but never applies.
 """
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
 from pysiam.utils.atomic import atomic_path
 
-__all__ = ["CheckpointError", "LoadReport", "read_state_dict", "load_checkpoint", "save_checkpoint",
+from .safe_load import SAFE_GLOBALS, UnsafePickleError, safe_torch_load
+
+__all__ = ["CheckpointError", "LoadReport", "SAFE_GLOBALS", "read_state_dict", "load_checkpoint", "save_checkpoint",
+           "check_finite_state",
            "convert_siammask_state_dict", "is_siammask_original", "load_pretrained_backbone",
            "SIAMMASK_PREFIXES", "atrous_shortcut_from_1x1"]
 
@@ -46,8 +58,9 @@ _DDP_PREFIX = "module."
 _NBT = "num_batches_tracked"
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, unreadable, or does not fit the model; the message says why."""
+class CheckpointError(ValueError, RuntimeError):
+    """A checkpoint file is missing, unreadable, unsafe to unpickle, or does not fit the model; the
+    message says why. A ValueError (bad user input); also a RuntimeError for older callers."""
 
 
 @dataclass
@@ -58,6 +71,7 @@ class LoadReport:
     loaded: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)       # model keys the file lacks (not num_batches_tracked)
     unexpected: List[str] = field(default_factory=list)    # file keys the model lacks
+    ignored: List[str] = field(default_factory=list)       # file keys dropped by ignore_unexpected
     converted: List[str] = field(default_factory=list)     # conversions applied, in words
     extra: Dict[str, Any] = field(default_factory=dict)    # other top-level entries (epoch, cfg, ...)
 
@@ -74,6 +88,8 @@ class LoadReport:
             parts.append(f"missing {len(self.missing)}: {_preview(self.missing)}")
         if self.unexpected:
             parts.append(f"unexpected {len(self.unexpected)}: {_preview(self.unexpected)}")
+        if self.ignored:
+            parts.append(f"ignored {len(self.ignored)}: {_preview(self.ignored)}")
         return ", ".join(parts)
 
 
@@ -82,21 +98,16 @@ def _preview(keys: List[str], n: int = 8) -> str:
 
 
 # -- reading ---------------------------------------------------------------------------------
-def _torch_load(path: Path, allow_pickle: bool) -> Any:
+def _torch_load(path: Path, trust: bool) -> Any:
+    if trust:
+        logger.warning("%s: full unpickle (trust=True): this runs any code the file contains", path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - the restricted unpickler raises many kinds
-        needs_pickle = isinstance(e, pickle.UnpicklingError) and "weights only" in str(e).lower()
-        if not (allow_pickle and needs_pickle):
-            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: "
-                                  f"{_first_line(e)})") from None
-        first_error = e
-    warnings.warn(f"{path}: cannot be read with torch.load(weights_only=True) "
-                  f"({_first_line(first_error)}); falling back to a full unpickle - only do this "
-                  f"for files you trust", stacklevel=4)
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # noqa: BLE001 - any failure means "not a checkpoint"
+        if trust:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        return safe_torch_load(path)
+    except UnsafePickleError as e:
+        raise CheckpointError(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - any other failure means "not a checkpoint"
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: "
                               f"{_first_line(e)})") from None
 
@@ -134,19 +145,30 @@ def _unwrap_checkpoint(obj: Any, source: str) -> Tuple[Dict[str, torch.Tensor], 
     return _strip_prefix(obj, _DDP_PREFIX), extra
 
 
-def _state_from(path: Any, allow_pickle: bool) -> Tuple[str, Dict[str, torch.Tensor], Dict[str, Any]]:
+def _state_from(path: Any, trust: bool) -> Tuple[str, Dict[str, torch.Tensor], Dict[str, Any]]:
     """(source name, state dict, extra entries) of a checkpoint file or an already loaded dict."""
     if isinstance(path, Mapping):
         return ("<state dict>",) + _unwrap_checkpoint(path, "<state dict>")
-    return (str(path),) + read_state_dict(path, allow_pickle)
+    return (str(path),) + read_state_dict(path, trust=trust)
 
 
-def read_state_dict(path: PathLike, allow_pickle: bool = True) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
-    """Read a checkpoint file: (state dict on CPU without 'module.' prefixes, other top-level entries)."""
+def _trusted(trust: bool, allow_pickle: Optional[bool]) -> bool:
+    """``trust``, or the deprecated ``allow_pickle=True`` spelling of it."""
+    if allow_pickle:
+        warnings.warn("allow_pickle=True is deprecated: pass trust=True (unsafe: runs code from the "
+                      "file)", DeprecationWarning, stacklevel=3)
+    return bool(trust or allow_pickle)
+
+
+def read_state_dict(path: PathLike, allow_pickle: Optional[bool] = None, *,
+                    trust: bool = False) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+    """Read a checkpoint file safely: (state dict on CPU without 'module.' prefixes, other
+    top-level entries). ``trust=True`` allows a full, UNSAFE unpickle (``allow_pickle=True`` is
+    its deprecated spelling; ``allow_pickle=False`` changes nothing)."""
     p = Path(path)
     if not p.is_file():
         raise CheckpointError(f"checkpoint file not found: {p}")
-    return _unwrap_checkpoint(_torch_load(p, allow_pickle), str(p))
+    return _unwrap_checkpoint(_torch_load(p, _trusted(trust, allow_pickle)), str(p))
 
 
 # -- SiamMask conversion ---------------------------------------------------------------------
@@ -196,22 +218,42 @@ def _match(model: nn.Module, state: Dict[str, torch.Tensor], source: str,
     return {k: state[k] for k in report.loaded}
 
 
+def check_finite_state(state_dict: Mapping[str, Any], path: Any) -> None:
+    """Raise :class:`CheckpointError` naming ``path`` and the first floating-point tensor holding
+    NaN or inf (a corrupt file or a diverged training run tracks nothing but gives no error)."""
+    for key, value in state_dict.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.is_meta:
+            bad = int((~torch.isfinite(value)).sum())
+            if bad:
+                raise CheckpointError(f"{path}: weight {key} holds {bad} NaN/inf value(s) of "
+                                      f"{value.numel()}: the checkpoint is corrupt or its training diverged")
+
+
 def load_checkpoint(model: nn.Module, path: Union[PathLike, Mapping[str, Any]], strict: bool = True,
-                    allow_pickle: bool = True) -> LoadReport:
+                    allow_pickle: Optional[bool] = None, *, trust: bool = False,
+                    ignore_unexpected: Sequence[str] = ()) -> LoadReport:
     """Load whole-model weights into ``model`` (a DDP wrapper is looked through).
 
     ``path`` is a file or an already loaded checkpoint dict. Missing ``num_batches_tracked``
     buffers are ignored. ``strict=True`` raises :class:`CheckpointError` on any other missing
     or unexpected key; ``strict=False`` loads the matching keys and logs the rest. Shape
-    mismatches always raise. Returns a :class:`LoadReport`.
+    mismatches always raise. File keys that start with a prefix in ``ignore_unexpected`` and that
+    the model lacks are dropped (``report.ignored``), e.g. ``("neck.",)`` for NanoTrack's unused
+    neck. Files are unpickled safely unless ``trust=True`` (UNSAFE, see the module docstring;
+    ``allow_pickle=True`` is its deprecated spelling). Returns a :class:`LoadReport`.
     """
     model = _bare(model)
-    source, state, extra = _state_from(path, allow_pickle)
+    source, state, extra = _state_from(path, _trusted(trust, allow_pickle))
     report = LoadReport(source=source, extra=extra)
+    if ignore_unexpected:
+        own = model.state_dict()
+        report.ignored = [k for k in state if k not in own and k.startswith(tuple(ignore_unexpected))]
+        state = {k: v for k, v in state.items() if k not in set(report.ignored)}
     if is_siammask_original(state):
         state = convert_siammask_state_dict(state)
         report.converted.append("original SiamMask key layout renamed to pysot's")
     subset = _match(model, state, source, report)
+    check_finite_state(subset, source)
     if strict and not report.complete:
         problems = [f"missing {len(report.missing)}: {_preview(report.missing)}" if report.missing else "",
                     f"unexpected {len(report.unexpected)}: {_preview(report.unexpected)}" if report.unexpected else ""]
@@ -239,7 +281,7 @@ def atrous_shortcut_from_1x1(weight: torch.Tensor, kernel_size: int = 3) -> torc
 
 
 def load_pretrained_backbone(backbone: nn.Module, path: Union[PathLike, Mapping[str, Any]],
-                             allow_pickle: bool = True) -> LoadReport:
+                             allow_pickle: Optional[bool] = None, *, trust: bool = False) -> LoadReport:
     """Load ImageNet weights into ``backbone`` by name (torchvision or pysot naming).
 
     Accepts a bare state dict or a wrapped one, with ``module.``, ``backbone.`` (a whole-model
@@ -249,7 +291,7 @@ def load_pretrained_backbone(backbone: nn.Module, path: Union[PathLike, Mapping[
     (``fc.*``, stages not built) are reported as unexpected, not errors; shape mismatches raise.
     """
     backbone = _bare(backbone)
-    source, state, extra = _state_from(path, allow_pickle)
+    source, state, extra = _state_from(path, _trusted(trust, allow_pickle))
     report = LoadReport(source=source, extra=extra)
     own = backbone.state_dict()
     if any(k.startswith("backbone.") for k in state):

@@ -1,15 +1,15 @@
-"""The Siamese network: backbone -> optional neck -> RPN head (+ SiamMask mask/refine heads).
+"""The Siamese network: backbone -> optional neck -> head (+ SiamMask mask/refine heads).
 
-Two ways to run it:
+The model is stateless: ``t = model.extract_template(z)`` returns the template's
+:class:`Template` and ``out = model.track_with(t, x)`` matches search crops against it (sample
+i of ``x`` against template i). Nothing per-video is stored on the model, so one model may serve
+any number of trackers. pysot's stateful ``template`` / ``track`` / ``mask_refine`` remain as a
+thin compatibility layer (:class:`StatefulTracking`); no pysiam code path uses them.
 
-* functional, batch-friendly: ``t = model.extract_template(z)`` then ``out = model.track_with(t, x)``
-  (sample i of ``x`` is matched against template i; nothing is stored on the model);
-* stateful, pysot's interface: ``model.template(z)``, ``out = model.track(x)``,
-  ``model.mask_refine((row, col))``.
-
-``out`` is a dict with ``cls`` (B, 2A, H, W), ``loc`` (B, 4A, H, W) and ``mask`` (B, 3969, H, W
-or None); with a mask head also ``mask_corr_feature`` and ``refine_features`` (the inputs of the
-refine module). Training code calls ``backbone``/``neck``/heads directly or ``forward(z, x)``.
+``out`` is a dict with ``cls`` (B, 2P, H, W), ``loc`` (B, 4P, H, W) and ``mask`` (B, 3969, H, W or
+None); with a mask head also ``mask_corr_feature`` and ``refine_features`` (the inputs of the
+refine module). The head is an anchor head (``rpn_head``, pysot) or an anchor-free BAN head
+(``ban_head``, NanoTrack); :mod:`pysiam.families` decodes either.
 """
 from __future__ import annotations
 
@@ -17,15 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.utils._pytree import register_dataclass
+from torch.utils._pytree import register_dataclass, tree_map
 
-from .backbone import build_backbone
-from .head import build_mask_head, build_refine_head, build_rpn_head
-from .neck import build_neck
+from .heads_layout import head_layout
 
-__all__ = ["SiamModel", "Template", "build_model"]
+__all__ = ["SiamModel", "Template", "StatefulTracking", "cat_templates"]
 
 Tensors = Union[torch.Tensor, List[torch.Tensor]]
 
@@ -39,20 +36,12 @@ def _as_list(feats: Tensors) -> List[torch.Tensor]:
     return [feats] if isinstance(feats, torch.Tensor) else list(feats)
 
 
-def _map_tensors(obj: Any, fn) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return fn(obj)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_map_tensors(o, fn) for o in obj)
-    return obj
-
-
 @dataclass
 class Template:
     """Everything derived from the template crop(s): neck features and the heads' cached kernels."""
 
     features: List[torch.Tensor]
-    rpn: Any
+    head: Any
     mask: Optional[torch.Tensor] = None
 
     @property
@@ -63,16 +52,24 @@ class Template:
         """The templates selected by ``idx`` along the batch dimension (an int keeps the dimension)."""
         if isinstance(idx, int):
             idx = slice(idx, idx + 1)
-        return Template(*(_map_tensors(v, lambda t: t[idx]) for v in (self.features, self.rpn, self.mask)))
+        return tree_map(lambda t: t[idx] if isinstance(t, torch.Tensor) else t, self)
 
 
 # Template is a pytree node: torch.utils._pytree (CUDA graphs, export, batching) sees its tensors.
 register_dataclass(Template)
 
 
+def cat_templates(templates: Sequence[Template]) -> Template:
+    """One batch :class:`Template` from several (concatenated along the batch dimension)."""
+    if len(templates) == 1:
+        return templates[0]
+    return tree_map(lambda *ts: torch.cat(ts) if isinstance(ts[0], torch.Tensor) else ts[0], *templates)
+
+
 class StatefulTracking:
     """pysot's stateful model API (``template`` / ``track`` / ``mask_refine`` / ``zf``) and
-    ``forward``, on top of a class's ``extract_template`` / ``track_with`` / ``refine_with``."""
+    ``forward``, on top of a class's ``extract_template`` / ``track_with`` / ``refine_with``.
+    Kept for code written against pysot; pysiam's trackers keep their own templates."""
 
     _template: Optional["Template"] = None
     _last: Optional[Dict[str, Any]] = None
@@ -105,24 +102,36 @@ class StatefulTracking:
 
 
 class SiamModel(StatefulTracking, nn.Module):
-    """SiamRPN / SiamRPN++ / SiamMask network from explicit parts (see :func:`build_model`).
+    """SiamRPN / SiamRPN++ / SiamMask / NanoTrack network from explicit parts (see
+    :func:`pysiam.models.build_model`).
 
-    With a mask head (SiamMask) the backbone's last level feeds the neck and heads and the
-    earlier levels feed the refine module, as in pysot.
+    ``head`` is stored under its checkpoint name (``rpn_head``, ``ban_head``, ...; see
+    :mod:`pysiam.models.heads_layout`); a head that reads raw backbone features (NanoTrack)
+    leaves the neck unapplied (it is kept for the checkpoint's keys). With a mask head
+    (SiamMask) the backbone's last level feeds the neck and heads and the earlier levels feed the
+    refine module, as in pysot.
     """
 
-    def __init__(self, backbone: nn.Module, rpn_head: nn.Module, neck: Optional[nn.Module] = None,
+    def __init__(self, backbone: nn.Module, head: nn.Module, neck: Optional[nn.Module] = None,
                  mask_head: Optional[nn.Module] = None, refine_head: Optional[nn.Module] = None):
         super().__init__()
         if refine_head is not None and mask_head is None:
             raise ValueError("a refine head needs a mask head")
+        layout = head_layout(head)
         self.backbone = backbone
         self.neck = neck
-        self.rpn_head = rpn_head
+        self.head_name = layout.checkpoint_name
+        self.add_module(self.head_name, head)
+        self.neck_feeds_head = layout.uses_neck
         self.mask_head = mask_head
         self.refine_head = refine_head
         self._template: Optional[Template] = None
         self._last: Optional[Dict[str, Any]] = None
+
+    @property
+    def head(self) -> nn.Module:
+        """The box head (whatever its checkpoint name)."""
+        return self._modules[self.head_name]
 
     # -- building blocks ---------------------------------------------------------------------
     def _split_levels(self, feats: List[torch.Tensor]):
@@ -132,15 +141,17 @@ class SiamModel(StatefulTracking, nn.Module):
         return feats, []
 
     def _adjust(self, feats: List[torch.Tensor]) -> List[torch.Tensor]:
-        return feats if self.neck is None else _as_list(self.neck(_unwrap(feats)))
+        if self.neck is None or not self.neck_feeds_head:
+            return feats
+        return _as_list(self.neck(_unwrap(feats)))
 
     # -- functional API ----------------------------------------------------------------------
     def extract_template(self, z: torch.Tensor) -> Template:
-        """Template features and head kernels for a batch of template crops ``z`` (B, 3, 127, 127)."""
+        """Template features and head kernels for a batch of template crops ``z`` (B, 3, E, E)."""
         zf = self._adjust(self._split_levels(self.backbone(z))[0])
         head_in = _unwrap(zf)
         mask = self.mask_head.encode_template(head_in) if self.mask_head is not None else None
-        return Template(zf, self.rpn_head.encode_template(head_in), mask)
+        return Template(zf, self.head.encode_template(head_in), mask)
 
     def track_with(self, template: Template, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
         """Head outputs for search crops ``x`` (B, 3, S, S) against ``template`` (same batch size).
@@ -152,7 +163,7 @@ class SiamModel(StatefulTracking, nn.Module):
             raise ValueError(f"template batch {template.batch_size} != search batch {x.shape[0]}")
         head_levels, refine_levels = self._split_levels(self.backbone(x))
         xf = _unwrap(self._adjust(head_levels))
-        cls, loc = self.rpn_head.match(template.rpn, xf)
+        cls, loc = self.head.match(template.head, xf)
         out: Dict[str, Any] = {"cls": cls, "loc": loc, "mask": None}
         if self.mask_head is not None:
             mask, corr = self.mask_head.match(template.mask, xf, with_mask=with_mask)
@@ -165,42 +176,3 @@ class SiamModel(StatefulTracking, nn.Module):
         if self.refine_head is None:
             raise RuntimeError("this model has no refine head (REFINE.REFINE is off)")
         return self.refine_head(out["refine_features"], out["mask_corr_feature"], pos)
-
-    # -- helpers -----------------------------------------------------------------------------
-    @staticmethod
-    def log_softmax(cls: torch.Tensor) -> torch.Tensor:
-        """(B, 2A, H, W) class-major logits -> (B, A, H, W, 2) log-probabilities (class last)."""
-        b, a2, h, w = cls.shape
-        cls = cls.view(b, 2, a2 // 2, h, w).permute(0, 2, 3, 4, 1)
-        return F.log_softmax(cls, dim=4)
-
-
-def _kwargs(node) -> Dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dict(node).items()}
-
-
-def build_model(cfg, load_backbone_weights: bool = False) -> SiamModel:
-    """Build the network described by ``cfg`` (BACKBONE, ADJUST, RPN, MASK, REFINE sections).
-
-    ``load_backbone_weights=True`` also loads ``cfg.BACKBONE.PRETRAINED`` (ImageNet weights, see
-    :func:`pysiam.models.checkpoint.load_pretrained_backbone`) when it is set.
-    """
-    backbone = build_backbone(cfg.BACKBONE.TYPE, **_kwargs(cfg.BACKBONE.KWARGS))
-    neck = build_neck(cfg.ADJUST.TYPE, **_kwargs(cfg.ADJUST.KWARGS)) if cfg.ADJUST.ADJUST else None
-    rpn_head = build_rpn_head(cfg.RPN.TYPE, **_kwargs(cfg.RPN.KWARGS))
-    mask_head = refine_head = None
-    if cfg.MASK.MASK:
-        mask_head = build_mask_head(cfg.MASK.TYPE, **_kwargs(cfg.MASK.KWARGS))
-        if cfg.REFINE.REFINE:
-            refine_head = build_refine_head(cfg.REFINE.TYPE)
-    if neck is not None and hasattr(neck, "in_channels"):
-        head_channels = backbone.out_channels[-1:] if mask_head is not None else backbone.out_channels
-        neck_in = neck.in_channels if isinstance(neck.in_channels, list) else [neck.in_channels]
-        if list(neck_in) != list(head_channels):
-            raise ValueError(f"ADJUST.KWARGS.in_channels {neck_in} does not match the channels "
-                             f"{head_channels} of backbone {cfg.BACKBONE.TYPE} {_kwargs(cfg.BACKBONE.KWARGS)}")
-    model = SiamModel(backbone, rpn_head, neck=neck, mask_head=mask_head, refine_head=refine_head)
-    if load_backbone_weights and cfg.BACKBONE.PRETRAINED:
-        from .checkpoint import load_pretrained_backbone
-        load_pretrained_backbone(model.backbone, cfg.BACKBONE.PRETRAINED)
-    return model

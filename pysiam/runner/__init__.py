@@ -1,0 +1,1 @@
+"""Running trackers over videos: the sequential runner, the batched lockstep engine, many targets per video."""

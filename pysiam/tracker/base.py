@@ -1,13 +1,15 @@
-"""Shared machinery of the Siamese trackers: hyper-parameters, state, crop + network + decoding.
+"""Shared machinery of the Siamese trackers: state, crops, the network call and the decoding.
 
-The tracker state (centre and size of the target in frame pixels) lives in float64 numpy arrays,
-as in pysot, so that results match pysot to the last bit given the same network outputs. The
-network runs on ``device``; per frame one transfer brings scores and box deltas to the host.
+A tracker owns everything per video: the target state (centre and size in frame pixels,
+float64 numpy arrays ``center_pos`` / ``size``, as in pysot, so a caller may set them before
+``track()``), the padding colour and its own :class:`~pysiam.models.Template`. The model is
+stateless and may be shared by any number of trackers; the head family
+(:mod:`pysiam.families`) turns the network outputs into scores and boxes.
 
 A step is split into phases so that a batched engine (:mod:`pysiam.runner.batched`) can run
-the network for many trackers at once: ``begin_init`` (state + template crop), ``begin_track``
-(search crop), ``locate`` (decode the network outputs, update the state) and ``finish`` (the
-result dict; SiamMask pastes its mask there). ``init`` / ``track`` chain them for one video.
+the network for many trackers at once: ``begin_init`` (state + template crop),
+``begin_track`` (search crop), ``locate`` (decoded scores and boxes -> new state) and
+``finish`` (the result dict; SiamMask pastes its mask there). ``init`` / ``track`` chain them.
 
 Frames are BGR uint8 numpy arrays or (H, W, 3) uint8 tensors; with ``device_crop`` (default on
 for non-CPU devices, always for tensor frames) the crops are cut with torch on the device
@@ -15,80 +17,21 @@ for non-CPU devices, always for tensor frames) the crops are cut with torch on t
 """
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..families import AnchorFamily, Grid, HeadFamily
 from ..utils.bbox import center_to_xywh, tracker_center
 from ..utils.device import DeviceLike, model_device, resolve_device
+from .checks import check_init_box
 from .crop import get_subwindow
 from .crop_torch import DeviceCropper
-from .scoring import (change_penalty, clip_state, context_size, cosine_window, decode_boxes,
-                      score_size, tracker_anchors)
+from .params import TrackerParams
+from .scoring import change_penalty, clip_state, context_size
 
-__all__ = ["TrackerParams", "SiameseTracker", "network_outputs", "check_image", "check_box"]
-
-
-@dataclass
-class TrackerParams:
-    """Test-time hyper-parameters (the TRACK and ANCHOR sections of the config)."""
-
-    exemplar_size: int = 127
-    instance_size: int = 255
-    base_size: int = 8
-    context_amount: float = 0.5
-    penalty_k: float = 0.04
-    window_influence: float = 0.44
-    lr: float = 0.4
-    stride: int = 8
-    ratios: Sequence[float] = field(default_factory=lambda: [0.33, 0.5, 1, 2, 3])
-    scales: Sequence[float] = field(default_factory=lambda: [8])
-    lost_instance_size: int = 831
-    confidence_low: float = 0.85
-    confidence_high: float = 0.998
-    mask_threshold: float = 0.30
-    mask_output_size: int = 127
-    #: crops with torch on the tracker's device: 'auto' (when it is not the CPU), 'on' or 'off'
-    device_crop: str = "auto"
-
-    @classmethod
-    def from_cfg(cls, cfg) -> "TrackerParams":
-        t, a = cfg.TRACK, cfg.ANCHOR
-        return cls(exemplar_size=int(t.EXEMPLAR_SIZE), instance_size=int(t.INSTANCE_SIZE),
-                   base_size=int(t.BASE_SIZE), context_amount=float(t.CONTEXT_AMOUNT),
-                   penalty_k=float(t.PENALTY_K), window_influence=float(t.WINDOW_INFLUENCE),
-                   lr=float(t.LR), stride=int(a.STRIDE), ratios=list(a.RATIOS), scales=list(a.SCALES),
-                   lost_instance_size=int(t.LOST_INSTANCE_SIZE),
-                   confidence_low=float(t.CONFIDENCE_LOW), confidence_high=float(t.CONFIDENCE_HIGH),
-                   mask_threshold=float(t.MASK_THERSHOLD), mask_output_size=int(t.MASK_OUTPUT_SIZE),
-                   device_crop=_device_crop_setting(cfg))
-
-    @property
-    def anchor_num(self) -> int:
-        return len(self.ratios) * len(self.scales)
-
-
-def _device_crop_setting(cfg) -> str:
-    node = getattr(cfg, "INFERENCE", None)
-    value = "auto" if node is None else node.get("DEVICE_CROP", "auto")
-    if isinstance(value, bool):
-        value = "on" if value else "off"
-    value = str(value).lower()
-    if value not in ("auto", "on", "off"):
-        raise ValueError(f"INFERENCE.DEVICE_CROP must be 'auto', 'on' or 'off', got {value!r}")
-    return value
-
-
-def _accepts_kwarg(fn, name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+__all__ = ["SiameseNetwork", "SiameseTracker", "TrackerParams", "check_image", "check_box"]
 
 
 def check_image(img: Any) -> np.ndarray:
@@ -116,19 +59,33 @@ def check_box(bbox: Sequence[float]) -> Tuple[float, float, float, float]:
     return vals[0], vals[1], vals[2], vals[3]
 
 
-class SiameseTracker:
-    """Base class: ``init(img, bbox)`` once, then ``track(img)`` per frame.
+@runtime_checkable
+class SiameseNetwork(Protocol):
+    """What a tracker needs of a network (a SiamModel, an InferenceModel, an ONNX Runtime model)."""
 
-    ``model`` needs ``template(z)`` and ``track(x) -> {'cls', 'loc', ...}``; it is put in eval
-    mode and, when ``device`` is given, moved there (otherwise the model's own device is used).
+    def extract_template(self, z: torch.Tensor) -> Any: ...
+
+    def track_with(self, template: Any, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]: ...
+
+
+class SiameseTracker:
+    """Base class: ``init(img, bbox)`` once, then ``track(img)`` per frame (see the module doc).
+
+    ``model`` is put in eval mode and, when ``device`` is given, moved there (otherwise the
+    model's own device is used); ``family`` decodes its outputs (default: pysot's anchors).
     """
 
-    def __init__(self, model, params: Optional[TrackerParams] = None, device: DeviceLike = None):
-        for attr in ("template", "track"):
-            if not callable(getattr(model, attr, None)):
-                raise TypeError(f"{type(model).__name__} has no {attr}() method; a tracker needs "
-                                f"model.template(z) and model.track(x)")
+    #: whether :meth:`finish` wants refined mask logits at ``located['pos']`` (SiamMask)
+    needs_refine = False
+
+    def __init__(self, model: SiameseNetwork, params: Optional[TrackerParams] = None,
+                 family: Optional[HeadFamily] = None, device: DeviceLike = None):
+        if not isinstance(model, SiameseNetwork):
+            raise TypeError(f"{type(model).__name__} has no extract_template(z) / track_with(t, x): "
+                            f"a tracker needs a functional Siamese network")
         self.params = params if params is not None else TrackerParams()
+        self.family = family if family is not None else AnchorFamily(
+            exemplar_size=self.params.exemplar_size, base_size=self.params.base_size)
         if device is None or device == "":
             self.device = model_device(model) or torch.device("cpu")
         else:
@@ -138,9 +95,7 @@ class SiameseTracker:
         if callable(getattr(model, "eval", None)):
             model.eval()
         self.model = model
-        self.anchor_num = self.params.anchor_num
-        self._grids: Dict[int, Tuple[int, np.ndarray, np.ndarray]] = {}
-        self._track_kwargs = {"with_mask": False} if _accepts_kwarg(model.track, "with_mask") else {}
+        self.template: Any = None
         self.center_pos: Optional[np.ndarray] = None
         self.size: Optional[np.ndarray] = None
         self.channel_average: Optional[np.ndarray] = None
@@ -150,38 +105,36 @@ class SiameseTracker:
         self._pad: Optional[torch.Tensor] = None
 
     # -- geometry ------------------------------------------------------------------------------
-    def grid(self, instance_size: int) -> Tuple[int, np.ndarray, np.ndarray]:
-        """(score size, anchors (N, 4) float32, cosine window (N,) float64) for a search size."""
-        if instance_size not in self._grids:
+    def grid(self, instance_size: int) -> Grid:
+        """Priors and window of the score map of a search crop of ``instance_size``."""
+        size = self.family.score_size(instance_size)
+        if size < 1:
             p = self.params
-            size = score_size(instance_size, p.exemplar_size, p.stride, p.base_size)
-            if size < 1:
-                raise ValueError(f"search size {instance_size} gives an empty score map "
-                                 f"(TRACK.EXEMPLAR_SIZE {p.exemplar_size}, BASE_SIZE {p.base_size})")
-            self._grids[instance_size] = (size, tracker_anchors(p.stride, p.ratios, p.scales, size),
-                                          cosine_window(size, self.anchor_num))
-        return self._grids[instance_size]
+            raise ValueError(f"search size {instance_size} gives an empty score map "
+                             f"(TRACK.EXEMPLAR_SIZE {p.exemplar_size}, BASE_SIZE {p.base_size})")
+        return self.family.grid(size)
 
     @property
     def network_kwargs(self) -> Dict[str, Any]:
-        """Keyword arguments this tracker passes to the model's search pass (``with_mask``)."""
-        return dict(self._track_kwargs)
+        """Keyword arguments this tracker passes to the model's search pass."""
+        return {"with_mask": False}
 
     @property
     def score_size(self) -> int:
-        return self.grid(self.params.instance_size)[0]
+        return self.grid(self.params.instance_size).size
 
     # -- init ----------------------------------------------------------------------------------
     def init(self, img: np.ndarray, bbox: Sequence[float]) -> None:
         """Start tracking the target ``bbox`` = [x, y, w, h] (0-based) in the BGR frame ``img``."""
         z = self.begin_init(img, bbox)
         with torch.no_grad():
-            self.model.template(z)
+            self.template = self.model.extract_template(z)
 
     def begin_init(self, img: np.ndarray, bbox: Sequence[float]) -> torch.Tensor:
-        """Set the state from ``bbox`` and return the template crop (1, 3, E, E) for the network."""
+        """Set the state from ``bbox`` and return the template crop (1, 3, E, E) for the network
+        (the caller stores the template it computes from it in :attr:`template`)."""
         img = check_image(img)
-        box = check_box(bbox)
+        box = check_init_box(check_box(bbox), (img.shape[1], img.shape[0]))
         self.center_pos = np.array(tracker_center(box), dtype=np.float64)
         self.size = np.array(box[2:], dtype=np.float64)
         s_z = round(context_size(self.size, self.params.context_amount))
@@ -206,11 +159,6 @@ class SiameseTracker:
         """Hook for subclasses (reset per-sequence state)."""
 
     # -- one search step ---------------------------------------------------------------------
-    def _network_outputs(self, out: Dict[str, Any], size: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Foreground probability (N,) and deltas (4, N), float32 on the host, in one transfer."""
-        score, loc = network_outputs(out["cls"], out["loc"], self.anchor_num, size)
-        return score[0], loc[0]
-
     def _instance_size(self) -> int:
         """Search size of the next frame."""
         return self.params.instance_size
@@ -219,59 +167,54 @@ class SiameseTracker:
         """Search crop for the next frame: a request dict whose ``x`` (1, 3, S, S) goes to the
         network; pass the request back to :meth:`locate`."""
         img = check_image(img)
-        return self._search_begin(img, self._instance_size())
-
-    def _search_begin(self, img, instance_size: int) -> Dict[str, Any]:
-        if self.center_pos is None:
+        if self.center_pos is None or self.template is None:
             raise RuntimeError("call tracker.init(img, bbox) before tracker.track(img)")
         p = self.params
+        instance_size = self._instance_size()
         s_z = context_size(self.size, p.context_amount)
         scale_z = p.exemplar_size / s_z
-        s_x = s_z * (instance_size / p.exemplar_size)
-        crop = round(s_x)
+        crop = round(s_z * (instance_size / p.exemplar_size))
         x = self._crop(img, self.center_pos, instance_size, max(crop, 1))
         return {"x": x, "instance_size": instance_size, "scale_z": scale_z, "crop_size": crop,
                 "center": (float(self.center_pos[0]), float(self.center_pos[1]))}
 
-    def _search_end(self, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+    def decode(self, out: Dict[str, Any]) -> Tuple[np.ndarray, np.ndarray]:
+        """Scores (B, N) and boxes (B, 4, N) on the host from a batch of network outputs."""
+        return self.family.decode(out["cls"], out["loc"])
+
+    def _search_end(self, req: Dict[str, Any], score: np.ndarray, boxes: np.ndarray,
                     outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        size, anchors, window = self.grid(req["instance_size"])
-        with np.errstate(over="ignore"):  # untrained weights can give huge dw, dh
-            boxes = decode_boxes(loc, anchors)
-        return {"score": score, "boxes": boxes, "scale_z": req["scale_z"],
-                "crop_size": req["crop_size"], "window": window, "size": size, "outputs": outputs}
+        grid = self.grid(req["instance_size"])
+        if score.shape[-1] != grid.count:
+            raise ValueError(f"the model gives {score.shape[-1]} candidates for a {req['instance_size']} search "
+                             f"crop; the config expects a {grid.size}x{grid.size} score map with "
+                             f"{self.family.priors_per_cell} prior(s) per cell (TRACK.INSTANCE_SIZE / "
+                             f"EXEMPLAR_SIZE / BASE_SIZE, the anchors or points): check that the config matches the model")
+        return {"score": score, "boxes": boxes, "scale_z": req["scale_z"], "crop_size": req["crop_size"],
+                "window": grid.window, "size": grid.size, "outputs": outputs}
 
-    def _search(self, img: np.ndarray, instance_size: int) -> Dict[str, Any]:
-        """Crop the search region around the current state, run the network, decode the boxes."""
-        req = self._search_begin(img, instance_size)
-        with torch.no_grad():
-            out = self.model.track(req["x"], **self._track_kwargs)
-        score, loc = self._network_outputs(out, self.grid(instance_size)[0])
-        return self._search_end(req, score, loc, out)
-
-    def locate(self, img, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+    def locate(self, img, req: Dict[str, Any], score: np.ndarray, boxes: np.ndarray,
                outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:  # pragma: no cover
-        """Decode host scores (N,) / deltas (4, N) of a :meth:`begin_track` request and update
+        """Take the decoded scores (N,) / boxes (4, N) of a :meth:`begin_track` request and update
         the state; returns what :meth:`finish` needs."""
         raise NotImplementedError
 
     def finish(self, img, req: Dict[str, Any], located: Dict[str, Any],
                mask_logits: Optional[torch.Tensor] = None) -> Dict[str, Any]:
-        """The frame's result dict (``bbox``, ``best_score``, ...)."""
-        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"]}
-
-    #: whether :meth:`finish` wants refined mask logits at ``located['pos']`` (SiamMask)
-    needs_refine = False
+        """The frame's result dict (``bbox``, ``best_score``, ``best_idx``, ...)."""
+        return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"],
+                "best_idx": located["best"]}
 
     def track(self, img: np.ndarray) -> Dict[str, Any]:
         """Locate the target in the next frame (BGR uint8) and update the state."""
         req = self.begin_track(img)
         with torch.no_grad():
-            out = self.model.track(req["x"], **self._track_kwargs)
-        score, loc = self._network_outputs(out, self.grid(req["instance_size"])[0])
-        located = self.locate(img, req, score, loc, out)
+            out = self.model.track_with(self.template, req["x"], **self.network_kwargs)
+        score, boxes = self.decode(out)
+        located = self.locate(img, req, score[0], boxes[0], out)
         return self.finish(img, req, located)
 
+    # -- pysot's selection and update --------------------------------------------------------
     def _select(self, s: Dict[str, Any], window_influence: float) -> Tuple[int, np.ndarray]:
         """Index of the best candidate after size/aspect penalty and cosine window, and the penalty."""
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -302,22 +245,3 @@ class SiameseTracker:
     @staticmethod
     def _box(cx: float, cy: float, width: float, height: float) -> List[float]:
         return [float(v) for v in center_to_xywh((cx, cy), (width, height))]
-
-
-
-def network_outputs(cls: torch.Tensor, loc: torch.Tensor, anchor_num: int,
-                    size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Foreground probabilities (B, N) and deltas (B, 4, N) of a batch of head outputs, float32
-    on the host, in one device-to-host transfer (N = anchor_num * size * size, anchor-major)."""
-    a = anchor_num
-    b = cls.shape[0]
-    want_cls, want_loc = (b, 2 * a, size, size), (b, 4 * a, size, size)
-    if b < 1 or tuple(cls.shape) != want_cls or tuple(loc.shape) != want_loc:
-        raise ValueError(
-            f"model outputs cls {tuple(cls.shape)}, loc {tuple(loc.shape)}; the tracker expects "
-            f"{want_cls} and {want_loc} from TRACK.INSTANCE_SIZE/EXEMPLAR_SIZE/BASE_SIZE, "
-            f"ANCHOR.STRIDE and {a} anchors: check that the config matches the model")
-    score = F.softmax(cls.float().reshape(b, 2, -1).permute(0, 2, 1), dim=2)[:, :, 1]
-    n = score.shape[1]
-    flat = torch.cat([score, loc.float().reshape(b, -1)], dim=1).cpu().numpy()
-    return flat[:, :n], flat[:, n:].reshape(b, 4, n)

@@ -1,6 +1,6 @@
 """SiamMask post-processing: paste the refined mask back into the frame, rotated box from the mask.
 
-Paste-back (pysot's rule, see FACTS.md): the ``k`` x ``k`` mask covers the exemplar-sized window
+Paste-back (the rule of pysot's SiamMask tracker): the ``k`` x ``k`` mask covers the exemplar-sized window
 of the search crop at score-map position (row, col), top-left crop_origin +
 ((col - base/2) * stride * s, (row - base/2) * stride * s), side exemplar * s, s = crop / instance.
 It is warped into the W x H frame with ``cv2.warpAffine`` (bilinear, constant border); the

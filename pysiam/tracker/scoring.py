@@ -1,8 +1,8 @@
-"""Score-map arithmetic of the SiamRPN trackers: anchors, window, box decoding, penalties, clipping.
+"""The trackers' selection arithmetic: scale / aspect penalty, context size and state clipping.
 
-All arrays are flat over (anchor, row, col), anchor-major, matching the class-major ``cls`` and
-coordinate-major ``loc`` head outputs. Dtypes follow pysot under NumPy 2: scores and decoded
-boxes are float32 (network precision), everything derived from the tracker state is float64.
+Candidate arrays are flat over (prior, row, col) as the head families decode them
+(:mod:`pysiam.families`). Dtypes follow pysot under NumPy 2: scores and decoded boxes are float32
+(network precision), everything derived from the tracker state is float64.
 """
 from __future__ import annotations
 
@@ -10,37 +10,7 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
-from ..utils.anchors import anchor_grid
-
-__all__ = ["score_size", "tracker_anchors", "cosine_window", "decode_boxes", "change_penalty",
-           "context_size", "clip_state"]
-
-
-def score_size(instance_size: int, exemplar_size: int, stride: int, base_size: int) -> int:
-    """Side of the score map: (instance - exemplar) // stride + 1 + base_size."""
-    return (int(instance_size) - int(exemplar_size)) // int(stride) + 1 + int(base_size)
-
-
-def tracker_anchors(stride: int, ratios: Sequence[float], scales: Sequence[float], size: int) -> np.ndarray:
-    """Anchors (A * size * size, 4) as float32 (cx, cy, w, h), centred on the search centre (0, 0)."""
-    return anchor_grid(stride, ratios, scales, size).reshape(-1, 4)
-
-
-def cosine_window(size: int, anchor_num: int) -> np.ndarray:
-    """Outer product of ``np.hanning(size)`` with itself, flattened and repeated per anchor (float64)."""
-    h = np.hanning(size)
-    return np.tile(np.outer(h, h).ravel(), anchor_num)
-
-
-def decode_boxes(loc: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-    """(4, N) deltas (dx, dy, dw, dh) + anchors (N, 4) -> (4, N) boxes (cx, cy, w, h), float32."""
-    loc = np.asarray(loc, dtype=np.float32)
-    out = np.empty_like(loc)
-    out[0] = loc[0] * anchors[:, 2] + anchors[:, 0]
-    out[1] = loc[1] * anchors[:, 3] + anchors[:, 1]
-    out[2] = np.exp(loc[2]) * anchors[:, 2]
-    out[3] = np.exp(loc[3]) * anchors[:, 3]
-    return out
+__all__ = ["change_penalty", "context_size", "clip_state"]
 
 
 def _change(r: np.ndarray) -> np.ndarray:

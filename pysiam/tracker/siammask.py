@@ -17,7 +17,8 @@ __all__ = ["SiamMaskTracker"]
 class SiamMaskTracker(SiamRPNTracker):
     """The box is tracked exactly as :class:`SiamRPNTracker`; the mask never feeds back.
 
-    The mask comes from the refine module at the best anchor's (row, col) (``model.mask_refine``),
+    The mask comes from the refine module at the best anchor's (row, col)
+    (``model.refine_with`` on this frame's network outputs),
     or, for a model whose ``refine_head`` is None, from the mask head's 63x63 output at that
     position. It is pasted into the frame around the search crop of this frame (centre before
     the update). ``track`` adds to SiamRPN's output:
@@ -28,17 +29,20 @@ class SiamMaskTracker(SiamRPNTracker):
       mask when its area exceeds 100 px, else the corners of the (updated) box.
     """
 
-    def __init__(self, model, params=None, device=None):
-        super().__init__(model, params, device)
+    def __init__(self, model, params=None, family=None, device=None):
+        super().__init__(model, params, family, device)
         # a model whose refine_head is None (MASK on, REFINE off) gives its mask head's output
         self._use_refine = getattr(model, "refine_head", "unknown") is not None
-        if self._use_refine and not callable(getattr(model, "mask_refine", None)):
+        if self._use_refine and not callable(getattr(model, "refine_with", None)):
             raise TypeError(f"SiamMaskTracker needs a model with a mask branch: {type(model).__name__} "
-                            f"has no mask_refine() (MASK.MASK / REFINE.REFINE off in the config?)")
-        if not self._use_refine:
-            if getattr(model, "mask_head", None) is None:
-                raise TypeError("SiamMaskTracker needs a model with a mask head (MASK.MASK is off)")
-            self._track_kwargs = {"with_mask": True} if self._track_kwargs else {}
+                            f"has no refine_with() (MASK.MASK / REFINE.REFINE off in the config?)")
+        if not self._use_refine and getattr(model, "mask_head", None) is None:
+            raise TypeError("SiamMaskTracker needs a model with a mask head (MASK.MASK is off)")
+
+    @property
+    def network_kwargs(self) -> Dict[str, Any]:
+        """The mask head's 3969-channel output is needed only without a refine module."""
+        return {"with_mask": not self._use_refine}
 
     @property
     def needs_refine(self) -> bool:  # type: ignore[override]
@@ -48,7 +52,7 @@ class SiamMaskTracker(SiamRPNTracker):
     def _mask_logits(self, outputs: Optional[Dict[str, Any]], row: int, col: int) -> torch.Tensor:
         if self._use_refine:
             with torch.no_grad():
-                return self.model.mask_refine((row, col))
+                return self.model.refine_with(outputs, (row, col))[0]
         raw = None if outputs is None else outputs.get("mask")
         if raw is None:
             raise RuntimeError("the model returned no 'mask' output and has no refine head")
@@ -61,10 +65,10 @@ class SiamMaskTracker(SiamRPNTracker):
                              f"(TRACK.MASK_OUTPUT_SIZE {self.params.mask_output_size})")
         return logits.float().sigmoid().reshape(k, k).cpu().numpy()
 
-    def locate(self, img, req, score, loc, outputs=None) -> Dict[str, Any]:
-        located = super().locate(img, req, score, loc, outputs)
-        _, row, col = np.unravel_index(located["best"], (self.anchor_num, located["s"]["size"],
-                                                         located["s"]["size"]))
+    def locate(self, img, req, score, boxes, outputs=None) -> Dict[str, Any]:
+        located = super().locate(img, req, score, boxes, outputs)
+        size = located["s"]["size"]
+        _, row, col = np.unravel_index(located["best"], (self.family.priors_per_cell, size, size))
         located["pos"] = (int(row), int(col))
         return located
 
@@ -80,10 +84,10 @@ class SiamMaskTracker(SiamRPNTracker):
         if mask_logits is None:
             mask_logits = self._mask_logits(located["s"]["outputs"], row, col)
         mask = self._mask_probs(mask_logits)
-        window = mask_window(crop_box, row, col, p.instance_size, p.exemplar_size, p.stride, p.base_size)
+        window = mask_window(crop_box, row, col, p.instance_size, p.exemplar_size, self.family.stride, p.base_size)
         height, width = img.shape[:2]
         prob = paste_mask(mask, window, (width, height))
         binary = (prob > p.mask_threshold).astype(np.uint8)
         polygon = mask_polygon(binary, center_to_xywh(self.center_pos, self.size))
         return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"],
-                "mask": prob, "mask_binary": binary, "polygon": polygon}
+                "best_idx": located["best"], "mask": prob, "mask_binary": binary, "polygon": polygon}

@@ -30,11 +30,11 @@ class SiamRPNLTTracker(SiameseTracker):
         p = self.params
         return p.lost_instance_size if getattr(self, "longterm_state", False) else p.instance_size
 
-    def locate(self, img, req: Dict[str, Any], score: np.ndarray, loc: np.ndarray,
+    def locate(self, img, req: Dict[str, Any], score: np.ndarray, boxes: np.ndarray,
                outputs: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         p = self.params
         lost = getattr(self, "longterm_state", False)  # unchanged since begin_track
-        s = self._search_end(req, score, loc, outputs)
+        s = self._search_end(req, score, boxes, outputs)
         best, penalty = self._select(s, LOST_WINDOW_INFLUENCE if lost else p.window_influence)
         cx, cy, width, height, best_score = self._proposal(s, best, penalty)
         if best_score < p.confidence_low:  # keep the previous state
@@ -49,4 +49,4 @@ class SiamRPNLTTracker(SiameseTracker):
         return {"s": s, "best": best, "score": best_score, "bbox": box}
 
     def finish(self, img, req, located, mask_logits=None) -> Dict[str, Any]:
-        return {"bbox": located["bbox"], "best_score": located["score"]}
+        return {"bbox": located["bbox"], "best_score": located["score"], "best_idx": located["best"]}

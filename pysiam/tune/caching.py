@@ -1,8 +1,8 @@
 """Reuse across trials of what the hyper-parameters do not change: template features and frames.
 
-* :class:`TemplateCachingModel` wraps a :class:`pysiam.models.SiamModel`: ``template(z)`` looks
-  the crop up by its bytes, so a (re)initialisation on the same frame with the same box (every
-  trial starts every video the same way) skips the template branch.
+* :class:`TemplateCachingModel` wraps a functional model: ``extract_template(z)`` looks the crop
+  up by its bytes, so a (re)initialisation on the same frame with the same box (every trial
+  starts every video the same way) skips the template branch.
 * :class:`FrameCache` keeps decoded frames up to a memory budget. Trials read the videos in the
   same order each time, so it fills once and then only holds on (no eviction, which would throw
   away every frame before its next use in a cyclic scan).
@@ -11,63 +11,51 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
 import numpy as np
 import torch
+
+from pysiam.utils.device import model_device
 
 __all__ = ["TemplateCachingModel", "FrameCache", "CachedVideo", "wrap_model"]
 
 
 class TemplateCachingModel:
-    """pysot's stateful model interface on top of a functional model, with a template cache.
+    """A functional model whose ``extract_template`` is memoised by the crop's bytes.
 
-    The model must have ``extract_template``, ``track_with`` (and ``refine_with`` for SiamMask).
-    At most ``max_entries`` templates are kept (least recently used evicted).
+    Every trial starts every video the same way, so a (re)initialisation on the same frame with
+    the same box skips the template branch. At most ``max_entries`` templates are kept (least
+    recently used evicted); everything else (``track_with``, ``refine_with``, ``mask_head``, ...)
+    is the wrapped model's.
     """
 
     def __init__(self, model, max_entries: int = 256):
         self.model = model
         self.max_entries = int(max_entries)
         self._cache: "OrderedDict[Tuple, Any]" = OrderedDict()
-        self._template = None
-        self._last: Optional[Dict[str, Any]] = None
         self.hits = 0
         self.misses = 0
 
     def __getattr__(self, name: str):
-        # anything else (extract_template, track_with, ...) is the wrapped model's
         if name == "model":
             raise AttributeError(name)
         return getattr(self.model, name)
 
-    # the attributes the trackers look at
-    @property
-    def mask_head(self):
-        return getattr(self.model, "mask_head", None)
-
-    @property
-    def refine_head(self):
-        return getattr(self.model, "refine_head", None)
-
-    def parameters(self):
-        return self.model.parameters()
-
-    def buffers(self):
-        return self.model.buffers()
-
     def eval(self):
-        self.model.eval()
+        if callable(getattr(self.model, "eval", None)):
+            self.model.eval()
         return self
 
     def to(self, device):
-        before = _first_device(self.model)
-        self.model.to(device)
-        if _first_device(self.model) != before:
+        before = model_device(self.model)
+        if callable(getattr(self.model, "to", None)):
+            self.model.to(device)
+        if model_device(self.model) != before:
             self._cache.clear()
         return self
 
-    def template(self, z: torch.Tensor) -> None:
+    def extract_template(self, z: torch.Tensor) -> Any:
         data = z.detach().contiguous().cpu().numpy()
         key = (tuple(data.shape), str(data.dtype), hashlib.blake2b(data.tobytes(), digest_size=16).digest())
         hit = self._cache.get(key)
@@ -80,31 +68,12 @@ class TemplateCachingModel:
         else:
             self.hits += 1
             self._cache.move_to_end(key)
-        self._template = hit
-
-    def track(self, x: torch.Tensor, with_mask: bool = True) -> Dict[str, Any]:
-        if self._template is None:
-            raise RuntimeError("call model.template(z) before model.track(x)")
-        self._last = self.model.track_with(self._template, x, with_mask=with_mask)
-        return self._last
-
-    def mask_refine(self, pos) -> torch.Tensor:
-        if self._last is None:
-            raise RuntimeError("call model.track(x) before model.mask_refine(pos)")
-        return self.model.refine_with(self._last, pos)
-
-
-def _first_device(model):
-    p = next(iter(model.parameters()), None)
-    return None if p is None else p.device
+        return hit
 
 
 def wrap_model(model, max_templates: int):
-    """The template-caching wrapper when the model supports it (and caching is on), else the model."""
-    functional = all(callable(getattr(model, a, None)) for a in ("extract_template", "track_with"))
-    if max_templates > 0 and functional:
-        return TemplateCachingModel(model, max_templates)
-    return model
+    """The template-caching wrapper when caching is on, else the model."""
+    return TemplateCachingModel(model, max_templates) if max_templates > 0 else model
 
 
 class FrameCache:

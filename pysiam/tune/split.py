@@ -35,7 +35,9 @@ def select_videos(names: Sequence[str], val_videos: Optional[Sequence[str]] = No
     """(videos to tune on, a description of the split; '' when it is the whole set).
 
     At most one of: explicit names, a list file, or a random fraction of the videos (at least
-    one video, chosen with ``numpy.random.default_rng(seed)``).
+    one video, chosen with ``numpy.random.default_rng(seed)``). A fraction below 1 always holds
+    at least one video out (an error on a one-video set). A split that keeps every video is no
+    split: its description is '' (the caller then warns that the search tunes on the test set).
     """
     given = [x is not None for x in (val_videos, videos_file, fraction)]
     if sum(given) > 1:
@@ -46,15 +48,27 @@ def select_videos(names: Sequence[str], val_videos: Optional[Sequence[str]] = No
         if missing:
             raise KeyError(f"--val-videos: no video(s) {', '.join(missing)} in the dataset")
         chosen = sorted(dict.fromkeys(val_videos))
-        return chosen, f"validation split: {len(chosen)} named video(s)"
+        return chosen, _described(chosen, names, f"validation split: {len(chosen)} named video(s)")
     if videos_file is not None:
         chosen = sorted(read_video_list(videos_file, names))
-        return chosen, f"validation split: {len(chosen)} video(s) from {videos_file}"
+        return chosen, _described(chosen, names, f"validation split: {len(chosen)} video(s) from {videos_file}")
     if fraction is not None:
         if not 0 < fraction <= 1:
             raise ValueError(f"--val-fraction must be in (0, 1], got {fraction}")
+        if fraction < 1 and len(names) < 2:
+            raise ValueError(f"--val-fraction {fraction:g} of a {len(names)}-video set holds no video "
+                             f"out: a validation split needs at least 2 videos (tune on another "
+                             f"benchmark, or drop --val-fraction to tune on the test set itself)")
         k = max(1, int(round(fraction * len(names))))
+        if fraction < 1:
+            k = min(k, len(names) - 1)
         idx = np.random.default_rng(seed).permutation(len(names))[:k]
         chosen = sorted(names[i] for i in idx)
-        return chosen, f"validation split: {k} of {len(names)} video(s) drawn with seed {seed}"
+        return chosen, _described(chosen, names,
+                                  f"validation split: {k} of {len(names)} video(s) drawn with seed {seed}")
     return list(names), ""
+
+
+def _described(chosen: Sequence[str], names: Sequence[str], text: str) -> str:
+    """``text``, or '' when the 'split' keeps every video (nothing is held out)."""
+    return text if set(names) - set(chosen) else ""

@@ -23,6 +23,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
+from pysiam.models.siam_model import Template
 from pysiam.results.files import atomic_write_text
 
 __all__ = ["ColourMatchModel", "make_toy_model", "make_distractor_benchmark", "toy_config_opts",
@@ -49,7 +50,6 @@ class ColourMatchModel:
         self.gain, self.sigma2, self.delay = gain, sigma2, delay
         self.target: Optional[np.ndarray] = None
         self.box = 1
-        self._sim: Optional[np.ndarray] = None
         self.calls = {"template": 0, "track": 0, "mask_refine": 0}
         self.mask_head = "toy" if mask else None
         self.refine_head = "toy" if mask else None
@@ -66,21 +66,37 @@ class ColourMatchModel:
         d2 = sum((a[c] - np.float32(self.target[c])) ** 2 for c in range(3))
         return np.exp(-d2 / np.float32(self.sigma2))
 
-    def template(self, z: torch.Tensor) -> None:
-        self.calls["template"] += 1
+    def _target(self, z: torch.Tensor):
         c = z.shape[-1] // 2
         centre = z[0, :, c - 15:c + 16, c - 15:c + 16].detach().cpu().numpy().astype(np.float64)
         self.target = centre.mean(axis=(1, 2)) / 255.0
         count = int((self._similarity(z) > 0.5).sum())
-        self.box = max(1, int(round(count ** 0.5)) // 2 * 2 + 1)    # odd side of the target
+        return self.target, max(1, int(round(count ** 0.5)) // 2 * 2 + 1)    # odd side of the target
 
-    def track(self, x: torch.Tensor) -> dict:
+    def extract_template(self, z: torch.Tensor) -> Template:
+        """Per sample: the target colour (centre of the exemplar) and the odd side of its blob."""
+        self.calls["template"] += 1
+        parts = [self._target(z[i:i + 1]) for i in range(z.shape[0])]
+        return Template([torch.tensor(np.stack([t for t, _ in parts]))],
+                        torch.tensor([b for _, b in parts], dtype=torch.int64), None)
+
+    def track_with(self, template: Template, x: torch.Tensor, with_mask: bool = True) -> dict:
         self.calls["track"] += 1
         if self.delay:
             time.sleep(self.delay)
+        outs, sims = [], []
+        for i in range(x.shape[0]):
+            self.target = template.features[0][i].numpy()
+            self.box = int(template.head[i])
+            cls, loc, sim = self._track_one(x[i:i + 1])
+            outs.append((cls, loc))
+            sims.append(sim)
+        return {"cls": torch.cat([c for c, _ in outs]).to(x.device), "loc": torch.cat([l for _, l in outs]).to(x.device),
+                "mask": None, "similarity": sims}
+
+    def _track_one(self, x: torch.Tensor):
         n = x.shape[-1]
         sim = self._similarity(x)
-        self._sim = sim
         size = self._score_size(n)
         pos = (n - 1) // 2 + (np.arange(size) - size // 2) * self.stride
         half = self.box // 2
@@ -92,22 +108,24 @@ class ColourMatchModel:
         logit = torch.from_numpy((self.gain * (s / self.box ** 2 - 0.5)).astype(np.float32))
         a = self.anchor_num
         cls = torch.cat([torch.zeros(a, size, size), logit.expand(a, size, size)])[None]
-        loc = torch.zeros(1, 4 * a, size, size)
-        return {"cls": cls.to(x.device), "loc": loc.to(x.device), "mask": None}
+        return cls, torch.zeros(1, 4 * a, size, size), sim
 
     def _score_size(self, n: int) -> int:
         return (n - 127) // self.stride + 1 + self.base_size
 
-    def mask_refine(self, pos) -> torch.Tensor:
+    def refine_with(self, out: dict, pos) -> torch.Tensor:
         """127 x 127 logits of the colour similarity in the exemplar-sized window at (row, col)."""
         self.calls["mask_refine"] += 1
-        row, col = int(pos[0]), int(pos[1])
-        off = self.base_size // 2
-        y0, x0 = (row - off) * self.stride, (col - off) * self.stride
-        k = 127
-        sim = np.pad(self._sim, k)
-        win = sim[y0 + k:y0 + 2 * k, x0 + k:x0 + 2 * k]
-        return torch.from_numpy((self.gain * (win - 0.5)).astype(np.float32).reshape(1, -1))
+        positions = pos.tolist() if isinstance(pos, torch.Tensor) else [pos]
+        rows = []
+        for i, (row, col) in enumerate(positions):
+            off = self.base_size // 2
+            y0, x0 = (int(row) - off) * self.stride, (int(col) - off) * self.stride
+            k = 127
+            sim = np.pad(out["similarity"][i], k)
+            win = sim[y0 + k:y0 + 2 * k, x0 + k:x0 + 2 * k]
+            rows.append(torch.from_numpy((self.gain * (win - 0.5)).astype(np.float32).reshape(1, -1)))
+        return torch.cat(rows)
 
 
 def make_toy_model(delay: float = 0.0, mask: bool = False) -> ColourMatchModel:
@@ -118,6 +136,11 @@ def make_toy_model(delay: float = 0.0, mask: bool = False) -> ColourMatchModel:
 def _draw(img: np.ndarray, box, colour) -> None:
     x, y, w, h = (int(round(v)) for v in box)
     img[max(0, y):max(0, y + h), max(0, x):max(0, x + w)] = colour
+
+
+#: layout -> (frame folder, ground-truth file, frame name pattern, whether a list.txt is written)
+_LAYOUT_FILES = {"otb": ("img", "groundtruth_rect.txt", "{:04d}.png", False),
+                 "vot": ("color", "groundtruth.txt", "{:08d}.png", True)}
 
 
 def make_distractor_benchmark(root, videos: Optional[Dict[str, int]] = None, size=(96, 64),
@@ -133,6 +156,9 @@ def make_distractor_benchmark(root, videos: Optional[Dict[str, int]] = None, siz
     import cv2
 
     root = Path(root)
+    if layout not in _LAYOUT_FILES:
+        raise ValueError(f"layout must be 'otb' or 'vot', not {layout!r}")
+    frame_folder, gt_name, frame_name, listed = _LAYOUT_FILES[layout]
     videos = videos or {"RideAbove": 24, "RideBelow": 24}
     w_img, h_img = size
     out = {}
@@ -142,19 +168,16 @@ def make_distractor_benchmark(root, videos: Optional[Dict[str, int]] = None, siz
         y = h_img / 2 - target / 2 + (6 if k % 2 == 0 else -6)
         dy = -gap if k % 2 == 0 else gap
         gt = np.array([[x0 + direction * speed * i, y, target, target] for i in range(n)])
-        vot = layout == "vot"
-        folder = root / name / ("color" if vot else "img")
+        folder = root / name / frame_folder
         folder.mkdir(parents=True, exist_ok=True)
         for i, box in enumerate(gt):
             img = np.full((h_img, w_img, 3), BACKGROUND, np.uint8)
             _draw(img, [box[0], box[1] + dy, target, target], TARGET_COLOUR)
             _draw(img, box, TARGET_COLOUR if i == 0 else FADED_COLOUR)
-            cv2.imwrite(str(folder / (f"{i + 1:08d}.png" if vot else f"{i + 1:04d}.png")), img)
-        atomic_write_text(root / name / ("groundtruth.txt" if vot else "groundtruth_rect.txt"),
+            cv2.imwrite(str(folder / frame_name.format(i + 1)), img)
+        atomic_write_text(root / name / gt_name,
                           "".join(",".join(f"{v:g}" for v in b) + "\n" for b in gt))
         out[name] = gt
-    if layout == "vot":
+    if listed:
         atomic_write_text(root / "list.txt", "".join(f"{v}\n" for v in videos))
-    elif layout != "otb":
-        raise ValueError(f"layout must be 'otb' or 'vot', not {layout!r}")
     return out

@@ -11,12 +11,12 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from pysiam.config import merge_overrides
 from pysiam.tune.caching import CachedVideo, FrameCache, wrap_model
-from pysiam.tune.scoring import summarize, video_scores
+from pysiam.protocols import RunOptions, ScoreOptions, Where, get_protocol
+from pysiam.tune.scoring import scalars
 from pysiam.tune.space import Trial
 
 __all__ = ["EvalSetup", "TrialEvaluator", "trial_config", "trial_slug"]
@@ -75,12 +75,10 @@ class TrialEvaluator:
     """Runs trials in this process with one model instance (see the module docstring)."""
 
     def __init__(self, setup: EvalSetup, device=None, model=None):
-        import torch
-
         from pysiam.utils.device import resolve_device
 
         self.setup = setup
-        self.protocol = setup.dataset.protocol
+        self.protocol = get_protocol(setup.dataset.protocol)
         self.device = resolve_device(device, setup.cfg)
         base = model if model is not None else setup.model_factory()
         if callable(getattr(base, "to", None)):
@@ -89,80 +87,43 @@ class TrialEvaluator:
             base.eval()
         self.model = wrap_model(base, setup.template_cache)
         self.frames = FrameCache(setup.frame_cache_mb)
-        self._gt_masks: Dict[str, list] = {}
+        self._score_cache: Dict[str, Any] = {}
         self.runs = 0
-        self._torch = torch
-
-    def _masks(self, video) -> list:
-        from pysiam.datasets.masks import read_label_png
-
-        if video.name not in self._gt_masks:
-            self._gt_masks[video.name] = [read_label_png(p) for p in video.mask_paths]
-        return self._gt_masks[video.name]
-
-    def _run_video(self, cfg, tracker, make_tracker, video):
-        from pysiam.runner import protocols as P
-
-        if self.protocol == "vot":
-            return P.run_vot(tracker, video, skip=self.setup.skip, use_polygon=bool(cfg.MASK.MASK))
-        if self.protocol == "davis":
-            return P.run_vos(make_tracker, video, threshold=float(cfg.TRACK.MASK_THERSHOLD))
-        return P.run_ope(tracker, video)
 
     def run(self, trial: Trial) -> Dict[str, Any]:
         """Evaluate ``trial`` on every tuning video; returns its table record."""
+        import torch
+
         from pysiam.tracker import build_tracker
 
-        setup = self.setup
+        setup, protocol = self.setup, self.protocol
         cfg = trial_config(setup.cfg, trial.params)
-        if self.protocol == "davis" and not cfg.MASK.MASK:
+        if protocol.needs_mask and not cfg.MASK.MASK:
             raise ValueError(f"{setup.dataset.name} is a segmentation benchmark: the config needs "
                              f"MASK.MASK True (a SiamMask model)")
-
-        def make_tracker():
-            return build_tracker(cfg, self.model, device=self.device)
-
-        tracker = make_tracker()
+        opts = RunOptions.from_config(cfg, skip=setup.skip)
         per_video: Dict[str, Any] = {}
         frames = 0
         tic = time.perf_counter()
-        with self._torch.inference_mode():
+        with torch.inference_mode():
             for video in setup.dataset:
-                view = CachedVideo(video, self.frames)
-                res = self._run_video(cfg, tracker, make_tracker, view)
-                masks = self._masks(video) if self.protocol == "davis" else None
-                per_video[video.name] = video_scores(self.protocol, video, res, masks)
+                res = protocol.run(lambda: build_tracker(cfg, self.model, device=self.device),
+                                   CachedVideo(video, self.frames), opts)
+                per_video[video.name] = protocol.score(video, protocol.scorable(res), self._score_cache)
                 frames += len(res.times)
                 if setup.save_results:
-                    self._save(trial, video, res)
+                    protocol.write(res, video, Where(setup.save_results, setup.dataset.name,
+                                                     trial_slug(trial.params)))
         seconds = time.perf_counter() - tic
-        summary, small = summarize(self.protocol, per_video, setup.dataset.eao_interval,
-                                   setup.eao_window)
-        if setup.metric not in summary:
+        summary = protocol.summarize(per_video, setup.dataset, ScoreOptions(setup.eao_window))
+        numbers = scalars(summary)
+        if setup.metric not in numbers:
             raise ValueError(f"metric {setup.metric!r} was not computed for {setup.dataset.name} "
-                             f"(got {', '.join(sorted(summary))})")
+                             f"(got {', '.join(sorted(numbers))})")
         self.runs += 1
         return {"trial": trial.name, "key": trial.key, "params": dict(trial.params),
-                "metric": setup.metric, "score": summary[setup.metric], "metrics": summary,
-                "per_video": small, "frames": frames, "seconds": round(seconds, 3),
-                "fps": round(frames / seconds, 2) if seconds > 0 else None,
+                "metric": setup.metric, "score": numbers[setup.metric], "metrics": numbers,
+                "per_video": summary.get(protocol.per_video_key, {}), "frames": frames,
+                "seconds": round(seconds, 3), "fps": round(frames / seconds, 2) if seconds > 0 else None,
                 "device": str(self.device), "host": socket.gethostname(), "pid": os.getpid(),
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
-
-    def _save(self, trial: Trial, video, res) -> None:
-        """The trial's raw results in pysot's layout: <save_results>/<DATASET>/<slug>/..."""
-        from pysiam.results import files as rio
-
-        out, ds, name = self.setup.save_results, self.setup.dataset.name, trial_slug(trial.params)
-        if self.protocol == "vot":
-            rio.write_vot_result(out, ds, name, video.name, res.records)
-        elif self.protocol == "davis":
-            for path, labels in zip(video.img_paths, res.labels):
-                rio.write_davis_mask(out, name, video.name, Path(path).stem, labels, dataset=ds)
-        elif self.protocol == "vot-lt":
-            rio.write_longterm_result(out, ds, name, video.name, [None] + res.boxes[1:], res.scores,
-                                      res.times)
-        elif self.protocol == "got10k":
-            rio.write_got10k_result(out, ds, name, video.name, res.boxes, res.times)
-        else:
-            rio.write_ope_result(out, ds, name, video.name, res.boxes)

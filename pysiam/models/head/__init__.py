@@ -1,4 +1,4 @@
-"""Heads by pysot's ``RPN.TYPE`` / ``MASK.TYPE`` / ``REFINE.TYPE`` names."""
+"""Heads by pysot's ``RPN.TYPE`` / ``MASK.TYPE`` / ``REFINE.TYPE`` names and NanoTrack's ``BAN.TYPE``."""
 from __future__ import annotations
 
 from typing import Callable, Dict
@@ -6,12 +6,15 @@ from typing import Callable, Dict
 from torch import nn
 
 from ..tables import build_from_table
+from .ban import NanoBANv1, NanoBANv2, nanotrack_head_version, resolve_ban_type
+from .ban_v3 import NanoBANv3
 from .mask import MaskCorr, Refine
 from .rpn import DepthwiseRPN, DepthwiseXCorr, MultiRPN, UPChannelRPN
 
 __all__ = ["RPN_HEADS", "MASK_HEADS", "REFINE_HEADS", "build_rpn_head", "build_mask_head",
            "build_refine_head", "UPChannelRPN", "DepthwiseRPN", "DepthwiseXCorr", "MultiRPN",
-           "MaskCorr", "Refine"]
+           "MaskCorr", "Refine", "BAN_HEADS", "build_ban_head", "NanoBANv1", "NanoBANv2", "NanoBANv3",
+           "nanotrack_head_version", "resolve_ban_type"]
 
 RPN_HEADS: Dict[str, Callable[..., nn.Module]] = {
     "UPChannelRPN": UPChannelRPN,
@@ -20,11 +23,22 @@ RPN_HEADS: Dict[str, Callable[..., nn.Module]] = {
 }
 MASK_HEADS: Dict[str, Callable[..., nn.Module]] = {"MaskCorr": MaskCorr}
 REFINE_HEADS: Dict[str, Callable[..., nn.Module]] = {"Refine": Refine}
+#: NanoTrack's anchor-free heads (NanoTrack's own name ``DepthwiseBAN``: see :func:`resolve_ban_type`)
+BAN_HEADS: Dict[str, Callable[..., nn.Module]] = {
+    "NanoBANv1": NanoBANv1,
+    "NanoBANv2": NanoBANv2,
+    "NanoBANv3": NanoBANv3,
+}
 
 
 def build_rpn_head(name: str, **kwargs) -> nn.Module:
     """Instantiate the RPN head registered as ``name``."""
     return build_from_table(RPN_HEADS, "RPN head", name, kwargs)
+
+
+def build_ban_head(name: str, **kwargs) -> nn.Module:
+    """Instantiate the NanoTrack (BAN) head registered as ``name``."""
+    return build_from_table(BAN_HEADS, "BAN head", name, kwargs)
 
 
 def build_mask_head(name: str, **kwargs) -> nn.Module:
