@@ -99,7 +99,7 @@ def test_vos_merges_objects_by_score():
     assert res.labels[1].tolist() == expect.tolist()
 
 
-ALEX = ["--config", "siamrpn_alex_dwxcorr", "--no-progress"]
+ALEX = ["--config", "siamrpn_alex_dwxcorr", "--no-progress", "--random-weights", "--name", "siamrpn_alex_dwxcorr"]
 
 
 def _eval(tmp_path, name, root, extra=()):
@@ -156,7 +156,7 @@ def test_test_then_eval_got10k_with_shards(tmp_path):
         assert test_cli.main(ALEX + ["--dataset", "GOT-10k", "--dataset-root", str(root / "val"),
                                      "--output", str(tmp_path / "res"), "--shard", shard]) == 0
     base = tmp_path / "res/GOT-10k/siamrpn_alex_dwxcorr"
-    assert sorted(p.name for p in base.iterdir()) == ["GOT-10k_Val_000001", "GOT-10k_Val_000002"]
+    assert sorted(p.name for p in base.iterdir()) == ["GOT-10k_Val_000001", "GOT-10k_Val_000002", "run.json"]
     s = _eval(tmp_path, "GOT-10k", root / "val")["siamrpn_alex_dwxcorr"]
     assert 0.0 <= s["ao"] <= 1.0
 
@@ -164,11 +164,12 @@ def test_test_then_eval_got10k_with_shards(tmp_path):
 def test_test_then_eval_davis(tmp_path):
     root = tmp_path / "davis"
     testing.make_davis(root, year=2017, videos={"dog": 3}, objects=2)
-    argv = ["--config", "siammask_r50_l3", "--no-progress", "--dataset", "DAVIS2017",
+    argv = ["--config", "siammask_r50_l3", "--no-progress", "--random-weights", "--name", "siammask_r50_l3",
+            "--dataset", "DAVIS2017",
             "--dataset-root", str(root), "--output", str(tmp_path / "res")]
     assert test_cli.main(argv) == 0
     out = tmp_path / "res/DAVIS2017/siammask_r50_l3/dog"
-    pngs = sorted(p.name for p in out.iterdir())
+    pngs = sorted(p.name for p in out.iterdir() if p.suffix == ".png")
     assert pngs == ["00000.png", "00001.png", "00002.png"]
     ds = build_dataset("DAVIS2017", root)
     first = ds["dog"].read_mask(0)

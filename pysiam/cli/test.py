@@ -29,7 +29,6 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
 from pysiam.cli.common import guarded, setup_logging, strip_separator
@@ -42,18 +41,23 @@ logger = logging.getLogger("pysiam.test")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="test", description=__doc__.split("\n")[0])
     p.add_argument("--config", required=True, help="shipped config name, YAML path or pysot experiment folder")
-    p.add_argument("--snapshot", default="", help="model weights (pysot or SiamMask layout); "
-                   "without: random weights, with a warning")
+    p.add_argument("--snapshot", default="", help="model weights (pysot, SiamMask or NanoTrack layout)")
+    p.add_argument("--random-weights", action="store_true",
+                   help="run without --snapshot on purpose (untrained network)")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="UNSAFE: unpickle any object in the snapshot (runs code from the file); only for "
+                        "files you made yourself")
     p.add_argument("--dataset", required=True, help="benchmark name, e.g. OTB100, VOT2018, DAVIS2016")
     p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
     p.add_argument("--output", default="results", help="results folder (default ./results)")
-    p.add_argument("--name", default=None, help="tracker name in the results tree "
-                   "(default: the snapshot's file name without extension, else the config's)")
+    p.add_argument("--name", default=None, help="tracker name in the results tree (default: "
+                   "<config>-<snapshot>-<digest of config and weights>, so other settings never share a folder)")
     p.add_argument("--videos", nargs="+", help="run only these videos")
     p.add_argument("--device", default=None, help="torch device (default: cfg.DEVICE / auto)")
     p.add_argument("--shard", default=None, help="i/N: run every N-th video starting at i "
                    "(default: RANK/WORLD_SIZE under torchrun, else 0/1)")
-    p.add_argument("--overwrite", action="store_true", help="rerun videos that already have results")
+    p.add_argument("--overwrite", action="store_true", help="rerun videos that already have results "
+                   "(and replace the folder's run.json manifest)")
     p.add_argument("--skip", type=int, default=5, help="VOT: frames skipped after a failure (default 5)")
     p.add_argument("--split", default=None, help="dataset split (GOT-10k val/test, DAVIS val, ...)")
     p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
@@ -78,12 +82,11 @@ def parse_shard(text: Optional[str]) -> Tuple[int, int]:
     return i, n
 
 
-def tracker_name(args) -> str:
-    if args.name:
-        return args.name
-    if args.snapshot:
-        return Path(args.snapshot).name.split(".")[0]
-    return Path(str(args.config)).stem
+def tracker_name(args, cfg) -> str:
+    """``--name``, else a name derived from the config, the snapshot and their digest."""
+    from pysiam.results.manifest import default_tracker_name
+
+    return args.name or default_tracker_name(args.config, args.snapshot, cfg)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -96,13 +99,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _load_model(cfg, args, device):
     """The network with the snapshot's weights and the INFERENCE options applied."""
     from pysiam.inference import prepare_from_cfg
-    from pysiam.models import build_model, load_checkpoint
+    from pysiam.models import build_and_load
 
-    model = build_model(cfg)
-    if args.snapshot:
-        load_checkpoint(model, args.snapshot)
-    else:
-        logger.warning("no --snapshot given: the model has random weights")
+    if not args.snapshot:
+        logger.warning("--random-weights: the model has random weights")
+    model = build_and_load(cfg, args.snapshot, trust=args.trust_checkpoint)
     return prepare_from_cfg(model, cfg, device)
 
 
@@ -112,6 +113,7 @@ def _run(args) -> int:
 
     from pysiam.datasets import build_dataset
     from pysiam.protocols import RunOptions, Where, get_protocol
+    from pysiam.results.manifest import RunManifest, require_snapshot, write_or_check
     from pysiam.runner.sequential import run_videos
     from pysiam.tracker import build_tracker
     from pysiam.utils.device import resolve_device
@@ -128,7 +130,12 @@ def _run(args) -> int:
     if protocol.needs_mask and not cfg.MASK.MASK:
         raise ValueError(f"{dataset.name} is a segmentation benchmark: use a SiamMask config "
                          f"(MASK.MASK True), not {args.config}")
-    where = Where(args.output, dataset.name, tracker_name(args))
+    require_snapshot(args.snapshot, args.random_weights, args.config)
+    where = Where(args.output, dataset.name, tracker_name(args, cfg))
+    dev = resolve_device(args.device, cfg)
+    manifest = RunManifest.create(cfg, args.snapshot, device=dev.type, protocol={
+        "dataset": dataset.name, "protocol": protocol.name, "skip": args.skip, "split": args.split or ""})
+    write_or_check(where.dir, manifest, overwrite=args.overwrite)
 
     videos = list(dataset)[rank::world]
     todo = [v for v in videos if args.overwrite or not protocol.has_result(where, v)]
@@ -140,7 +147,8 @@ def _run(args) -> int:
     device = args.device
     if device is None and world > 1 and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
         device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-    dev = resolve_device(device, cfg)
+    if device is not None:
+        dev = resolve_device(device, cfg)
     model = _load_model(cfg, args, dev)
     bar = tqdm(total=sum(len(v) for v in todo), unit="frame",
                disable=args.no_progress or not sys.stderr.isatty(), dynamic_ncols=True)

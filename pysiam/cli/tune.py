@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import config_path, load_config
 
 __all__ = ["main", "build_parser", "load_model"]
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-only", action="store_true",
                    help="only rewrite trials.csv / best.yaml / scores.png from the recorded trials")
     p.add_argument("--no-plot", action="store_true", help="do not write scores.png")
+    add_inference_arguments(p)
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs "
                    "(fixed for every trial; written into best.yaml); after --val-videos put '--' "
                    "before them")
@@ -142,6 +144,7 @@ def _run(args) -> int:
 
     args.opts = strip_separator(args.opts)  # '--val-videos a b -- KEY VALUE'
     cfg = load_config(args.config, args.opts)
+    apply_inference_arguments(cfg, args)
     shard = parse_shard(args.shard)
     space = load_space(args.space, cfg) if args.space else default_space(cfg)
     space = space.with_overrides(args.method, args.trials, args.seed)

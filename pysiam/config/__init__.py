@@ -16,7 +16,7 @@ import os
 import re
 from ast import literal_eval
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import yaml
 from yacs.config import CfgNode
@@ -81,22 +81,36 @@ def _nearest(key: str, node: CfgNode) -> str:
     return f" (nearest valid key: {close[0]})" if close else ""
 
 
-def _line_of(path: Optional[Path], dotted: str) -> str:
-    """Best-effort 'line N' of the leaf key of ``dotted`` in a YAML file."""
-    if path is None:
-        return ""
-    leaf = dotted.rsplit(".", 1)[-1]
-    pat = re.compile(r"^\s*['\"]?" + re.escape(leaf) + r"['\"]?\s*:")
-    try:
-        for i, line in enumerate(path.read_text().splitlines(), 1):
-            if pat.match(line):
-                return f", line {i}"
-    except OSError:
-        pass
-    return ""
+# dotted key path -> (file, 1-based line) of the file that last set it in a _BASE_ chain
+Origins = Dict[str, Tuple[Path, int]]
 
 
-def _check_keys(data: dict, node: CfgNode, path: Optional[Path], root: CfgNode, prefix: str = "") -> None:
+def _key_lines(node, path: Path, prefix: str = "") -> Origins:
+    """The line of every key of a composed YAML mapping, by full dotted path."""
+    out: Origins = {}
+    if not isinstance(node, yaml.MappingNode):
+        return out
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        full = f"{prefix}{key_node.value}"
+        out[full] = (path, key_node.start_mark.line + 1)
+        out.update(_key_lines(value_node, path, full + "."))
+    return out
+
+
+def _where(origins: Origins, dotted: str, path: Optional[Path]) -> str:
+    """'<file>, line N: ' of the file and line that set ``dotted`` (else of its section)."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = origins.get(".".join(parts[:n]))
+        if hit:
+            return f"{hit[0]}, line {hit[1]}: "
+    return f"{path}: " if path else ""
+
+
+def _check_keys(data: dict, node: CfgNode, origins: Origins, path: Optional[Path], root: CfgNode,
+                prefix: str = "") -> None:
     """Fail on keys that the defaults do not have (unless the node allows new keys)."""
     for k, v in data.items():
         full = f"{prefix}{k}"
@@ -104,23 +118,24 @@ def _check_keys(data: dict, node: CfgNode, path: Optional[Path], root: CfgNode, 
             # KWARGS sections take any key; DATASET takes new sources (sections), not new scalars.
             if node.is_new_allowed() and (prefix != "DATASET." or isinstance(v, dict)):
                 continue
-            where = f"{path}{_line_of(path, full)}: " if path else ""
-            raise ConfigError(f"{where}unknown config key {full}{_nearest(full, root)}")
+            raise ConfigError(f"{_where(origins, full, path)}unknown config key {full}{_nearest(full, root)}")
         if isinstance(node[k], CfgNode):
             if not isinstance(v, dict):
-                where = f"{path}{_line_of(path, full)}: " if path else ""
-                raise ConfigError(f"{where}config key {full} is a section, got {v!r}")
-            _check_keys(v, node[k], path, root, full + ".")
+                raise ConfigError(f"{_where(origins, full, path)}config key {full} is a section, got {v!r}")
+            _check_keys(v, node[k], origins, path, root, full + ".")
 
 
-def _read_yaml(path: Path, seen: Sequence[Path] = ()) -> dict:
-    """Read a YAML file and resolve its ``_BASE_`` chain (relative to the file, or a shipped name)."""
+def _read_yaml(path: Path, seen: Sequence[Path] = ()) -> Tuple[dict, Origins]:
+    """Read a YAML file and resolve its ``_BASE_`` chain (relative to the file, or a shipped name).
+
+    Returns (merged data, the file and line that set each key)."""
     path = path.resolve()
     if path in seen:
         raise ConfigError(f"{path}: _BASE_ cycle: {' -> '.join(map(str, seen))}")
     try:
-        with open(path) as f:
-            data = yaml.safe_load(f) or {}
+        text = path.read_text()
+        data = yaml.safe_load(text) or {}
+        origins = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader), path)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""
@@ -131,14 +146,23 @@ def _read_yaml(path: Path, seen: Sequence[Path] = ()) -> dict:
         raise ConfigError(f"{path}: a config file must hold a mapping of keys, got {type(data).__name__}")
     bases = data.pop(BASE_KEY, None)
     if bases is None:
-        return data
+        return data, origins
     merged: dict = {}
+    merged_origins: Origins = {}
     for base in [bases] if isinstance(bases, str) else list(bases):
-        local = path.parent / base
-        base_path = local if local.is_file() else config_path(base)
-        _deep_update(merged, _read_yaml(base_path, tuple(seen) + (path,)))
+        local = path.parent / str(base)
+        try:
+            base_path = local if local.is_file() else config_path(base)
+        except ConfigError as e:
+            line = origins.get(BASE_KEY, (path, 0))[1]
+            raise ConfigError(f"{path}, line {line}: _BASE_ {base!r} not found (looked for {local} "
+                              f"and a shipped config){str(e).partition(str(base))[2]}") from None
+        base_data, base_origins = _read_yaml(base_path, tuple(seen) + (path,))
+        _deep_update(merged, base_data)
+        merged_origins.update(base_origins)
     _deep_update(merged, data)
-    return merged
+    merged_origins.update({k: v for k, v in origins.items() if k != BASE_KEY})
+    return merged, merged_origins
 
 
 def _deep_update(dst: dict, src: dict) -> dict:
@@ -153,12 +177,14 @@ def _deep_update(dst: dict, src: dict) -> dict:
 def merge_file(cfg: CfgNode, name_or_path: Union[str, os.PathLike]) -> CfgNode:
     """Merge a YAML file (with its ``_BASE_`` chain) into ``cfg`` in place."""
     path = config_path(name_or_path)
-    data = _read_yaml(path)
-    _check_keys(data, cfg, path, cfg)
+    data, origins = _read_yaml(path)
+    _check_keys(data, cfg, origins, path, cfg)
     try:
         cfg.merge_from_other_cfg(CfgNode(data))
     except (KeyError, ValueError, AssertionError) as e:
-        raise ConfigError(f"{path}: {e}") from None
+        m = re.search(r"for config key: (\S+)", str(e))
+        where = _where(origins, m.group(1), path) if m else f"{path}: "
+        raise ConfigError(f"{where}{e}") from None
     return cfg
 
 

@@ -173,8 +173,9 @@ _C.DATASET.VIDEOS_PER_EPOCH = 600000
 # Backbone
 # ------------------------------------------------------------------------------------------------
 _C.BACKBONE = CN()
-# Backbone name: resnet18, resnet34, resnet50, alexnet, alexnetlegacy, mobilenetv2.
-_C.BACKBONE.TYPE = "res50"
+# Backbone name: resnet18, resnet34, resnet50, alexnet, alexnetlegacy, mobilenetv2, mobilenetv3_small,
+# mobilenetv3_small_v3. With empty KWARGS everywhere the defaults build SiamRPN++ ResNet-50 (layers 2-4).
+_C.BACKBONE.TYPE = "resnet50"
 # Keyword arguments of the backbone (used_layers, width_mult, ...).
 _C.BACKBONE.KWARGS = CN(new_allowed=True)
 # ImageNet weights for the backbone ('' = none); torchvision or pysot naming.
@@ -291,6 +292,10 @@ _C.TRACK.CONFIDENCE_HIGH = 0.998
 _C.TRACK.MASK_THERSHOLD = 0.30
 # Side of the refined mask.
 _C.TRACK.MASK_OUTPUT_SIZE = 127
+# pysiam: rotated box from the binary mask: 'minarea' (minimum-area rectangle of the largest
+# contour, pysot-exact), 'minmax' (axis-aligned) or 'optimized' (VOT's ground-truth fit;
+# pysiam.tracker.mask_box).
+_C.TRACK.MASK_BOX = "minarea"
 # Side of the score map of an anchor-free tracker (NanoTrack: 16 for V1/V2, 15 for V3).
 _C.TRACK.OUTPUT_SIZE = 16
 

@@ -1,4 +1,5 @@
-"""Anchor labels of a training pair (pysot's recipe, FACTS.md "Training").
+"""Anchor labels of a training pair (pysot's recipe; its defaults: TRAIN.THR_HIGH 0.6, THR_LOW 0.3,
+POS_NUM 16, TOTAL_NUM 64, NEG_NUM 16).
 
 For a positive pair every anchor of the ``output_size`` x ``output_size`` grid (centred on the
 search crop centre) gets its regression target ``(dx, dy, log dw, log dh)`` relative to the target
@@ -14,11 +15,13 @@ centred target one cell right of and below the middle; ``neg_centre="nearest"`` 
 from __future__ import annotations
 
 import math
-from typing import Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
 from pysiam.utils.anchors import anchor_grid
+
+from .train_sources import DatasetError
 
 __all__ = ["AnchorTarget", "box_iou", "NEG_CENTRE_MODES"]
 
@@ -70,8 +73,13 @@ class AnchorTarget:
 
     @classmethod
     def from_config(cls, cfg) -> "AnchorTarget":
-        """From ``cfg.ANCHOR`` and ``cfg.TRAIN`` (sizes, thresholds, sample counts)."""
+        """From ``cfg.ANCHOR`` and ``cfg.TRAIN`` (sizes, thresholds, sample counts), after pysot's
+        check (SEARCH - EXEMPLAR) / ANCHOR.STRIDE + 1 + BASE_SIZE == OUTPUT_SIZE."""
         t = cfg.TRAIN
+        want = (t.SEARCH_SIZE - t.EXEMPLAR_SIZE) / cfg.ANCHOR.STRIDE + 1 + t.BASE_SIZE
+        if want != t.OUTPUT_SIZE:
+            raise DatasetError(f"TRAIN.OUTPUT_SIZE {t.OUTPUT_SIZE} does not match (SEARCH_SIZE - EXEMPLAR_SIZE) "
+                               f"/ ANCHOR.STRIDE + 1 + BASE_SIZE = {want}")
         return cls(cfg.ANCHOR.STRIDE, cfg.ANCHOR.RATIOS, cfg.ANCHOR.SCALES, t.SEARCH_SIZE, t.OUTPUT_SIZE,
                    t.THR_HIGH, t.THR_LOW, t.POS_NUM, t.NEG_NUM, t.TOTAL_NUM,
                    t.get("NEG_WINDOW_CENTRE", "pysot"))
@@ -123,3 +131,9 @@ class AnchorTarget:
         delta_weight[pos] = 1.0 / (pos_num + 1e-6)
         cls[negs] = 0
         return cls, delta, delta_weight, overlap
+
+    def labels(self, target: Sequence[float], neg: bool, rng: np.random.Generator) -> Dict[str, np.ndarray]:
+        """The batch entries of one search crop: ``label_cls`` (A, S, S), ``label_loc`` (4, A, S, S),
+        ``label_loc_weight`` (A, S, S)."""
+        cls, delta, delta_weight, _ = self(target, neg, rng)
+        return {"label_cls": cls, "label_loc": delta, "label_loc_weight": delta_weight}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pysiam.datasets.masks import read_label_png
 from pysiam.datasets.parsing import BenchmarkFormatError, list_frames
 from pysiam.datasets.video import Video
 
@@ -49,6 +50,10 @@ def read_davis(root: str | Path, year: int = 2017, split: str = "val", resolutio
             missing = sorted(set(img_stems) ^ set(stems))[:3]
             raise BenchmarkFormatError(f"{ann_root / name}: frames and masks do not pair up "
                                        f"(e.g. {', '.join(missing)})")
+        first = read_label_png(masks[0])
+        if not ((first > 0) & (first != 255)).any():
+            raise BenchmarkFormatError(f"{masks[0]}: the first annotation mask (frame 0 of {name}) "
+                                       f"has no object: there is nothing to track")
         videos[name] = Video(name, imgs, None, mask_paths=masks,
                              meta={"frame_ids": img_stems, "year": year})
     return videos

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 __all__ = ["BenchmarkFormatError", "parse_numbers", "read_rows", "read_int_column",
-           "list_frames", "frame_number"]
+           "list_frames", "frame_number", "check_init_row", "check_frame_count"]
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -57,6 +57,34 @@ def read_rows(path: str | os.PathLike, widths: Sequence[int] = (4,), *, allow_em
         out[i, :len(values)] = values
         seen = max(seen, len(values))
     return out[:, :seen]
+
+
+def check_init_row(gt: np.ndarray, where: str) -> None:
+    """The first ground-truth row initialises the tracker: it must be a box x,y,w,h (w, h > 0) or
+    a polygon of finite numbers; `where` names the file and line (e.g. 'groundtruth.txt:1')."""
+    if gt is None or not len(gt):
+        raise BenchmarkFormatError(f"{where}: no ground-truth line: the first box is needed to start tracking")
+    row = np.asarray(gt[0], dtype=np.float64)
+    n = int(np.count_nonzero(~np.isnan(row)))
+    values = row[:n]
+    text = ",".join(f"{v:g}" for v in row)
+    shape_ok = n == 4 or (n >= 6 and n % 2 == 0)
+    if not shape_ok or not np.isfinite(values).all() or not np.isnan(row[n:]).all():
+        raise BenchmarkFormatError(f"{where}: the first ground-truth line (the initial box) must be "
+                                   f"finite numbers x,y,w,h or a polygon, got {text}")
+    if n == 4 and (values[2] <= 0 or values[3] <= 0):
+        raise BenchmarkFormatError(f"{where}: the first ground-truth box {text} has no area (w, h must be > 0)")
+
+
+def check_frame_count(frames: Sequence[str], last_number: int, gt_path, folder) -> None:
+    """Fail when `folder` holds frames numbered after `last_number`, the frame of the last
+    ground-truth line: those frames would be dropped silently (a cut ground-truth file)."""
+    after = [f for f in frames if (frame_number(f) or 0) > last_number]
+    if after:
+        raise BenchmarkFormatError(
+            f"{gt_path}: the ground truth ends at frame {last_number} but {folder} has {len(after)} "
+            f"more frame(s) (up to {os.path.basename(after[-1])}): the ground-truth file is shorter "
+            f"than the video")
 
 
 def read_int_column(path: str | os.PathLike, length: int | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.datasets.parsing import BenchmarkFormatError
+from pysiam.datasets.parsing import BenchmarkFormatError, check_init_row
 from pysiam.datasets.video import Video
 
 __all__ = ["read_pysot_json", "gt_rows"]
@@ -78,6 +78,10 @@ def read_pysot_json(json_path: str | Path, root: str | Path | None = None, names
         size = (entry["width"], entry["height"]) if "width" in entry and "height" in entry else None
         init = entry.get("init_rect")
         init = None if init is None or len(init) != 4 else init
+        if init is not None:
+            check_init_row(np.asarray([init], dtype=np.float64), f"{where} init_rect")
+        else:
+            check_init_row(gt, f"{where} gt_rect[0] (frame 1)")
         videos[name] = Video(name, imgs, gt, init_rect=init, attrs=entry.get("attr") or [],
                              tags=tags, visible=visible, image_size=size,
                              meta={"video_dir": entry.get("video_dir", name),

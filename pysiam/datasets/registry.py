@@ -1,6 +1,7 @@
 """The table of benchmarks and `build_dataset`, the one entry point to read any of them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,7 @@ from pysiam.datasets.sot_readers import (OTB2013_NAMES, read_got10k, read_lasot,
 from pysiam.datasets.video import Dataset
 from pysiam.datasets.vot_readers import read_vot
 
-__all__ = ["BenchmarkSpec", "DATASETS", "build_dataset", "get_spec", "EAO_INTERVALS"]
+__all__ = ["BenchmarkSpec", "DATASETS", "build_dataset", "get_spec", "EAO_INTERVALS", "expected_layout"]
 
 # EAO intervals [low, high] of the VOT challenges (pysot and the VOT reports).
 EAO_INTERVALS = {"VOT2016": (108, 371), "VOT2017": (100, 356), "VOT2018": (100, 356),
@@ -76,6 +77,23 @@ def _find_json(root: Path, spec: BenchmarkSpec, name: str) -> Path | None:
     return None
 
 
+def expected_layout(spec: BenchmarkSpec) -> str:
+    """One line on the folder layout(s) `spec` is read from (its reader's docstring, pysot's JSON)."""
+    parts = []
+    reader = getattr(spec.native, "func", spec.native)
+    if reader is not None and reader.__doc__:
+        parts.append(" ".join(re.split(r"\.\s", reader.__doc__.strip() + " ", maxsplit=1)[0].split()))
+    if spec.json_names:
+        parts.append(f"pysot's <root>/{spec.json_names[0]}.json")
+    return "; or ".join(parts)
+
+
+def _no_videos(spec: BenchmarkSpec, root: Path, json_path: Path | None) -> FileNotFoundError:
+    found = f"{json_path} lists none" if json_path else f"nothing in the {spec.name} layout"
+    return FileNotFoundError(f"{spec.name}: no videos found in {root} ({found}); expected "
+                             f"{expected_layout(spec)}. Is --dataset right for this folder?")
+
+
 def build_dataset(name: str, root: str | Path, *, layout: str = "auto",
                   image_size: tuple[int, int] | None = None, check_frames: bool = False,
                   videos: list[str] | None = None, **options) -> Dataset:
@@ -97,6 +115,8 @@ def build_dataset(name: str, root: str | Path, *, layout: str = "auto",
     json_path = _find_json(root, spec, name) if layout in ("auto", "json") else None
     if json_path is not None:
         vids = read_pysot_json(json_path, root, names=videos)
+        if not vids and not videos:
+            raise _no_videos(spec, root, json_path)
     elif layout == "json":
         raise FileNotFoundError(f"no pysot JSON for {spec.name} in {root} "
                                 f"(looked for {', '.join(j + '.json' for j in spec.json_names)})")
@@ -105,6 +125,8 @@ def build_dataset(name: str, root: str | Path, *, layout: str = "auto",
                                 f"not found in {root}")
     else:
         vids = spec.native(root, **{**spec.options, **options})
+        if not vids:
+            raise _no_videos(spec, root, None)
         if videos is not None:
             vids = {k: v for k, v in vids.items() if k in videos}
     if videos is not None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.datasets.parsing import (BenchmarkFormatError, frame_number, list_frames,
-                                       read_int_column, read_rows)
+from pysiam.datasets.parsing import (BenchmarkFormatError, check_frame_count, check_init_row,
+                                       frame_number, list_frames, read_int_column, read_rows)
 from pysiam.datasets.video import Video
 
 __all__ = ["match_frames", "read_otb", "read_uav", "read_lasot", "read_nfs", "read_trackingnet",
@@ -22,6 +22,11 @@ __all__ = ["match_frames", "read_otb", "read_uav", "read_lasot", "read_nfs", "re
 # Sequences of OTB-2015 whose annotated range does not start at frame 1 (from the OTB toolkit's
 # sequence table; the range length is the number of ground-truth lines).
 OTB_START_FRAME = {"BlurCar1": 247, "BlurCar3": 3, "BlurCar4": 18, "David": 300, "Tiger1": 6}
+
+# OTB-2015 sequences whose img/ folder goes on after the annotated range (the OTB toolkit's
+# sequence table ends Diving at frame 215); elsewhere (except the sub-ranges of OTB_START_FRAME)
+# frames after the last ground-truth line are an error (a cut ground-truth file).
+OTB_TRAILING_FRAMES_OK = frozenset({"Diving"})
 
 # The 51 targets of OTB-2013 (CVPR13); Jogging has two.
 OTB2013_NAMES = (
@@ -84,9 +89,13 @@ def read_otb(root: str | Path, names=None, **_) -> dict[str, Video]:
             if names is not None and name not in names:
                 continue
             gt = read_rows(gt_path, (4,))
+            check_init_row(gt, f"{gt_path}:1")
             start = OTB_START_FRAME.get(seq_dir.name, 1)
             img_dir = seq_dir / "img"
-            imgs = match_frames(list_frames(img_dir), range(start, start + len(gt)), gt_path, img_dir)
+            frames = list_frames(img_dir)
+            imgs = match_frames(frames, range(start, start + len(gt)), gt_path, img_dir)
+            if seq_dir.name not in OTB_TRAILING_FRAMES_OK and seq_dir.name not in OTB_START_FRAME:
+                check_frame_count(frames, start + len(gt) - 1, gt_path, img_dir)
             videos[name] = Video(name, imgs, gt)
     if names is not None:
         missing = sorted(set(names) - set(videos))
@@ -107,6 +116,7 @@ def read_uav(root: str | Path, version: str = "UAV123", **_) -> dict[str, Video]
     for gt_path in sorted(anno_dir.glob("*.txt")):
         name = gt_path.stem
         gt = read_rows(gt_path, (4,))
+        check_init_row(gt, f"{gt_path}:1")
         folder = name
         m = re.fullmatch(r"(.+)_(\d+)", name)
         if m and (m.group(1) + "_1" == name or name in UAV123_START_FRAME):
@@ -142,12 +152,15 @@ def read_lasot(root: str | Path, names=None, **_) -> dict[str, Video]:
             if not gt_path.is_file():
                 continue
             gt = read_rows(gt_path, (4,))
+            check_init_row(gt, f"{gt_path}:1")
             visible = np.ones(len(gt), bool)
             for flag in ("full_occlusion.txt", "out_of_view.txt"):
                 if (seq_dir / flag).is_file():
                     visible &= read_int_column(seq_dir / flag, len(gt)) == 0
             img_dir = seq_dir / "img"
-            imgs = match_frames(list_frames(img_dir), range(1, len(gt) + 1), gt_path, img_dir)
+            frames = list_frames(img_dir)
+            imgs = match_frames(frames, range(1, len(gt) + 1), gt_path, img_dir)
+            check_frame_count(frames, len(gt), gt_path, img_dir)
             videos[name] = Video(name, imgs, gt, visible=visible, meta={"class": cls_dir.name})
     return videos
 
@@ -175,6 +188,7 @@ def read_nfs(root: str | Path, fps: int = 30, **_) -> dict[str, Video]:
         if not gt_path.is_file():
             continue
         gt = _read_nfs_boxes(gt_path)
+        check_init_row(gt, f"{gt_path}:1")
         imgs = list_frames(seq_dir / str(fps) / seq_dir.name)
         if len(gt) != len(imgs) and abs(len(gt) / max(len(imgs), 1) - 8) < 1:
             gt = gt[0::8]
@@ -198,8 +212,10 @@ def read_trackingnet(root: str | Path, split: str = "TEST", **_) -> dict[str, Vi
     for gt_path in sorted(anno_dir.glob("*.txt")):
         name = gt_path.stem
         gt = read_rows(gt_path, (4,))
+        check_init_row(gt, f"{gt_path}:1")
         frames = list_frames(base / "frames" / name)
         if len(gt) > 1:
+            check_frame_count(frames, len(gt) - 1, gt_path, base / "frames" / name)
             frames = match_frames(frames, range(len(gt)), gt_path, base / "frames" / name)
         videos[name] = Video(name, frames, gt, meta={"gt_complete": len(gt) > 1 or len(frames) == 1})
     return videos
@@ -231,8 +247,10 @@ def read_got10k(root: str | Path, split: str = "val", **_) -> dict[str, Video]:
         seq_dir = base / name
         gt_path = seq_dir / "groundtruth.txt"
         gt = read_rows(gt_path, (4,))
+        check_init_row(gt, f"{gt_path}:1")
         frames = list_frames(seq_dir)
         if len(gt) > 1:
+            check_frame_count(frames, len(gt), gt_path, seq_dir)
             frames = match_frames(frames, range(1, len(gt) + 1), gt_path, seq_dir)
         meta = _read_meta_info(seq_dir / "meta_info.ini")
         size = None

@@ -6,7 +6,29 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["Video", "Dataset", "image_size_of", "polygon_to_rect"]
+__all__ = ["Video", "Dataset", "image_size_of", "polygon_to_rect", "truncated_image"]
+
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+
+def truncated_image(path: str | os.PathLike) -> str:
+    """'' when the file looks complete, else why not: a JPEG must end with its end-of-image marker
+    FFD9 (trailing zero / whitespace padding allowed), a PNG with its IEND chunk. Two small reads;
+    nothing is decoded (a cut JPEG decodes to a half-grey frame with only a libjpeg warning)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64))
+            tail = f.read().rstrip(b"\x00\r\n\t ")
+    except OSError:
+        return ""
+    if head.startswith(_JPEG_START) and not tail.endswith(_JPEG_END):
+        return f"truncated JPEG ({size} bytes, no end-of-image marker FFD9)"
+    if head.startswith(b"\x89PNG") and b"IEND" not in tail[-12:]:
+        return f"truncated PNG ({size} bytes, no IEND chunk)"
+    return ""
 
 
 def image_size_of(path: str | os.PathLike) -> tuple[int, int]:
@@ -52,7 +74,11 @@ class Video:
         self.img_paths = [str(p) for p in img_paths]
         self.gt = None if gt is None else np.asarray(gt, dtype=np.float64)
         if init_rect is None and self.gt is not None and len(self.gt):
-            init_rect = polygon_to_rect(self.gt[0][~np.isnan(self.gt[0])])
+            first = self.gt[0][~np.isnan(self.gt[0])]
+            if first.size < 4:
+                raise ValueError(f"video {name}: the first ground-truth row {self.gt[0].tolist()} "
+                                 f"has no box to initialise the tracker with")
+            init_rect = polygon_to_rect(first)
         self.init_rect = None if init_rect is None else np.asarray(init_rect, dtype=np.float64)
         self.attrs = list(attrs)
         self.tags = dict(tags or {})
@@ -94,6 +120,9 @@ class Video:
         import cv2
 
         path = self.img_paths[index]
+        cut = truncated_image(path)         # before decoding: libjpeg only warns, without the name
+        if cut:
+            raise OSError(f"video {self.name}: frame {index} is a {cut}: {path}")
         img = cv2.imread(path, cv2.IMREAD_COLOR)
         if img is None:
             why = "missing" if not os.path.exists(path) else "unreadable"

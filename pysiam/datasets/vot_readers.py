@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pysiam.datasets.parsing import BenchmarkFormatError, list_frames, read_int_column, read_rows
+from pysiam.datasets.parsing import (BenchmarkFormatError, check_frame_count, check_init_row,
+                                       list_frames, read_int_column, read_rows)
 from pysiam.datasets.sot_readers import match_frames
 from pysiam.datasets.video import Video
 
@@ -51,8 +52,11 @@ def read_vot(root: str | Path, longterm: bool = False, **_) -> dict[str, Video]:
         if not longterm and np.isnan(gt).all(axis=1).any():
             bad = int(np.flatnonzero(np.isnan(gt).all(axis=1))[0]) + 1
             raise BenchmarkFormatError(f"{gt_path}:{bad}: short-term VOT ground truth cannot be empty")
+        check_init_row(gt, f"{gt_path}:1")
         img_dir = seq_dir / "color" if (seq_dir / "color").is_dir() else seq_dir
-        imgs = match_frames(list_frames(img_dir), range(1, len(gt) + 1), gt_path, img_dir)
+        frames = list_frames(img_dir)
+        imgs = match_frames(frames, range(1, len(gt) + 1), gt_path, img_dir)
+        check_frame_count(frames, len(gt), gt_path, img_dir)
         tags = {}
         for tag_path in sorted(list(seq_dir.glob("*.tag")) + list(seq_dir.glob("*.label"))):
             tags[tag_path.stem] = read_int_column(tag_path, len(gt))

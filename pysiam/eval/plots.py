@@ -29,6 +29,22 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _legend(ax, n_entries: int) -> None:
+    """The legend below the axes (never over the curves), in as many columns as it needs."""
+    if n_entries:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(3, max(1, (n_entries + 7) // 8)),
+                  fontsize=8, frameon=False)
+
+
+def _videos(results: dict) -> str:
+    """' (N videos)' (DAVIS: ' (N objects)') from the results' counts ('' when they carry none)."""
+    for key, word in (("num_videos", "videos"), ("num_objects", "objects")):
+        counts = [r[key] for r in results.values() if isinstance(r, dict) and r.get(key)]
+        if counts:
+            return f" ({max(counts)} {word})"
+    return ""
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
@@ -42,7 +58,7 @@ def _curves(ax, x, curves: dict[str, tuple[float, list]], xlabel, ylabel, title,
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.4)
-    ax.legend(loc=legend_loc, fontsize=8)
+    _legend(ax, len(curves))
 
 
 def _ope_plots(results, dataset, out: Path) -> list[Path]:
@@ -53,7 +69,7 @@ def _ope_plots(results, dataset, out: Path) -> list[Path]:
             groups.setdefault(a, {})[t] = ra
     for group, res in groups.items():
         tag = "" if group == "ALL" else f"_{_slug(group)}"
-        where = f"on {dataset}" if group == "ALL" else f"- {group}"
+        where = (f"on {dataset}" if group == "ALL" else f"- {group}") + _videos(res)
         fig, ax = _figure()
         _curves(ax, SUCCESS_THRESHOLDS, {t: (r["success_auc"], r["success_curve"]) for t, r in res.items()},
                 "Overlap threshold", "Success rate", f"Success plots of OPE {where}", "lower left")
@@ -84,18 +100,20 @@ def _vot_plots(results, dataset, out: Path) -> list[Path]:
         ax.axvspan(interval[0], interval[1], color="grey", alpha=0.15, label="EAO interval")
     ax.set_xlabel("Sequence length (frames)")
     ax.set_ylabel("Expected overlap")
-    ax.set_title(f"Expected average overlap curves on {dataset}")
+    ax.set_title(f"Expected average overlap curves on {dataset}{_videos(results)}")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=8)
+    _legend(ax, len(results) + bool(interval))
     paths = [_save(fig, out / f"eao_curve_{_slug(dataset)}.png")]
     ranked = [(t, r["eao"]) for t, r in results.items() if "eao" in r and not math.isnan(r["eao"])]
     if ranked:
         ranked.sort(key=lambda kv: -kv[1])
         fig, ax = _figure()
-        ax.barh([t for t, _ in ranked][::-1], [e for _, e in ranked][::-1])
+        bars = ax.barh([t for t, _ in ranked][::-1], [e for _, e in ranked][::-1])
+        ax.bar_label(bars, fmt="%.3f", padding=3, fontsize=8)
+        ax.set_xlim(0, max(e for _, e in ranked) * 1.15 or 1)
         ax.set_xlabel("EAO")
-        ax.set_title(f"EAO ranking on {dataset}")
+        ax.set_title(f"EAO ranking on {dataset}{_videos(results)}")
         paths.append(_save(fig, out / f"eao_{_slug(dataset)}.png"))
     return paths
 
@@ -108,18 +126,18 @@ def _lt_plots(results, dataset, out: Path) -> list[Path]:
         ax.plot([r["recall"]], [r["precision"]], "o", color=ax.lines[-1].get_color())
     ax.set_xlabel("Tracking recall")
     ax.set_ylabel("Tracking precision")
-    ax.set_title(f"Precision / recall on {dataset}")
+    ax.set_title(f"Precision / recall on {dataset}{_videos(results)}")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=8)
+    _legend(ax, len(results))
     return [_save(fig, out / f"precision_recall_{_slug(dataset)}.png")]
 
 
 def _got_plots(results, dataset, out: Path) -> list[Path]:
     fig, ax = _figure()
     _curves(ax, GOT_THRESHOLDS, {t: (r["ao"], r["success_curve"]) for t, r in results.items()},
-            "Overlap threshold", "Success rate", f"Success plots on {dataset}", "lower left")
+            "Overlap threshold", "Success rate", f"Success plots on {dataset}{_videos(results)}", "lower left")
     return [_save(fig, out / f"success_{_slug(dataset)}.png")]
 
 
@@ -133,8 +151,8 @@ def _davis_plots(results, dataset, out: Path) -> list[Path]:
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=30, ha="right")
     ax.set_ylim(0, 1)
-    ax.set_title(f"Region (J) and boundary (F) measures on {dataset}")
-    ax.legend(fontsize=8)
+    ax.set_title(f"Region (J) and boundary (F) measures on {dataset}{_videos(results)}")
+    _legend(ax, 3)
     return [_save(fig, out / f"jf_{_slug(dataset)}.png")]
 
 

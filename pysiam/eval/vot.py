@@ -17,6 +17,7 @@ EAO is the mean of Phi over the interval: indices low-1..high-1 (pysot) or low..
 """
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -25,7 +26,9 @@ from pysiam.eval.region import pixel_extent, region_overlaps
 
 __all__ = ["INIT", "FAILURE", "SKIPPED", "burn_in_mask", "run_overlaps", "segment_table",
            "expected_overlap_curve", "eao_from_curve", "vot_video_scores", "vot_summary",
-           "determine_thresholds", "longterm_video_scores", "longterm_summary"]
+           "determine_thresholds", "longterm_video_scores", "longterm_summary", "eao_interval_warning"]
+
+logger = logging.getLogger(__name__)
 
 SKIPPED, INIT, FAILURE = 0, 1, 2
 BURN_IN = 10
@@ -128,6 +131,19 @@ def eao_from_curve(curve: np.ndarray, interval: tuple[int, int], window: str = "
     return float(part.mean()) if len(part) else float("nan")
 
 
+def eao_interval_warning(interval: tuple[int, int], max_len: int, window: str = "pysot") -> str:
+    """'' when the sequences reach the EAO interval, else a sentence saying why EAO is not
+    comparable: past the longest sequence Phi(N) does not exist, so EAO only averages the
+    short-N part of the curve, which is high (e.g. the VOT bag alone: EAO above its accuracy)."""
+    low, high = interval
+    last = high - 1 if window == "pysot" else high
+    if max_len > last:
+        return ""
+    return (f"EAO interval {low}..{high} reaches past the longest sequence ({max_len} frames): "
+            f"EAO averages only Phi(N) for N < {max_len} and is not comparable to published EAO "
+            f"(use a full VOT set or --eao-interval LOW HIGH within the sequence lengths)")
+
+
 def vot_video_scores(runs, gt: np.ndarray, size: tuple[int, int], tags: dict,
                      burn_in: int = BURN_IN) -> dict:
     """Everything the dataset-level VOT numbers need from one video.
@@ -182,6 +198,10 @@ def vot_summary(per_video: dict[str, dict], interval: tuple[int, int] | None,
         out["eao"] = eao_from_curve(curves["all"], interval, window)
         out["eao_interval"] = list(interval)
         out["eao_window"] = window
+        warning = eao_interval_warning(interval, max_len, window)
+        if warning:
+            logger.warning("%s", warning)
+            out["eao_warning"] = warning
     out["eao_curve"] = curves["all"].tolist()
     per_tag = {}
     for t in tags:

@@ -10,7 +10,7 @@ from .head import build_ban_head, build_mask_head, build_refine_head, build_rpn_
 from .neck import build_neck
 from .siam_model import SiamModel
 
-__all__ = ["build_model", "build_head"]
+__all__ = ["build_model", "build_head", "build_and_load", "head_needs_snapshot"]
 
 
 def _kwargs(node) -> Dict[str, Any]:
@@ -65,4 +65,24 @@ def build_model(cfg, load_backbone_weights: bool = False,
     if load_backbone_weights and cfg.BACKBONE.PRETRAINED:
         from .checkpoint import load_pretrained_backbone
         load_pretrained_backbone(model.backbone, cfg.BACKBONE.PRETRAINED)
+    return model
+
+
+def head_needs_snapshot(cfg) -> bool:
+    """Whether the head type can only be told from the weights (NanoTrack's own ``DepthwiseBAN``
+    on ``mobilenetv3_small`` names both V1 and V2)."""
+    return _ban_enabled(cfg) and str(cfg.BAN.TYPE) == "DepthwiseBAN"
+
+
+def build_and_load(cfg, snapshot: str = "", *, trust: bool = False) -> SiamModel:
+    """The network of ``cfg`` with the weights of ``snapshot`` ('' = random weights): what every
+    tool calls. Files are unpickled safely unless ``trust`` (UNSAFE: runs code from the file)."""
+    from .checkpoint import load_checkpoint, read_state_dict
+
+    keys = None
+    if snapshot and head_needs_snapshot(cfg):
+        keys = list(read_state_dict(snapshot, trust=trust)[0])
+    model = build_model(cfg, snapshot_keys=keys)
+    if snapshot:
+        load_checkpoint(model, snapshot, trust=trust)
     return model

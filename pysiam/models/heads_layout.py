@@ -26,6 +26,8 @@ HEAD_LAYOUTS: Dict[str, HeadLayout] = {
     "NanoBANv1": HeadLayout("ban_head", uses_neck=False),
     "NanoBANv2": HeadLayout("ban_head", uses_neck=False),
     "NanoBANv3": HeadLayout("ban_head", uses_neck=False),
+    "SiamBANDepthwise": HeadLayout("head", uses_neck=True),
+    "MultiBAN": HeadLayout("head", uses_neck=True),
 }
 
 

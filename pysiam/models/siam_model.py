@@ -121,7 +121,10 @@ class SiamModel(StatefulTracking, nn.Module):
         self.backbone = backbone
         self.neck = neck
         self.head_name = layout.checkpoint_name
-        self.add_module(self.head_name, head)
+        if self.head_name == "head":  # SiamBAN's name is the property below, which add_module refuses
+            self._modules["head"] = head
+        else:
+            self.add_module(self.head_name, head)
         self.neck_feeds_head = layout.uses_neck
         self.mask_head = mask_head
         self.refine_head = refine_head

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .steps import FrameCallback, Job, counted, drive
 
@@ -132,5 +132,6 @@ def withheld_check(protocol: Protocol, dataset) -> None:
                          f"only); submit the results to the benchmark's server")
 
 
-def per_video_names(per_video: Dict[str, Any]) -> Sequence[str]:
-    return sorted(per_video)
+def frame_count(video) -> Optional[int]:
+    """The number of frames a result file of ``video`` must have (its ground-truth rows)."""
+    return None if video.gt is None else len(video.gt)

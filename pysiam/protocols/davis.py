@@ -18,6 +18,7 @@ import numpy as np
 from pysiam.datasets.masks import read_label_png
 from pysiam.eval.davis import davis_sequence_scores, davis_summary
 from pysiam.results import files as rio
+from pysiam.runner.multi import MultiTracker
 
 from .base import Protocol, RunOptions, ScoreOptions, Where
 from .steps import FrameCallback, VOSResult
@@ -34,40 +35,42 @@ def mask_box(mask: np.ndarray) -> Optional[List[float]]:
     return [float(x0), float(y0), float(xs.max() - x0 + 1), float(ys.max() - y0 + 1)]
 
 
-def _start(tracker, img, anno, obj: int) -> Optional[np.ndarray]:
-    """Initialise ``tracker`` on object ``obj`` of annotation ``anno``; its mask, or None if absent."""
+def _start(anno, obj: int):
+    """(initial box, mask) of object ``obj`` in annotation ``anno``, or None if it is absent."""
     m = None if anno is None else (anno == obj)
     box = None if m is None else mask_box(m)
     if box is None:
         return None
     # SiamMask: centre x + w / 2; pysot's init uses x + (w - 1) / 2, hence the +0.5.
-    tracker.init(img, [box[0] + 0.5, box[1] + 0.5, box[2], box[3]])
-    return m.astype(np.float32)
+    return [box[0] + 0.5, box[1] + 0.5, box[2], box[3]], m.astype(np.float32)
 
 
 def run_vos(make_tracker: Callable[[], Any], video, threshold: float, on_frame: FrameCallback = None,
             object_ids: Optional[Sequence[int]] = None) -> VOSResult:
-    """Track every object of ``video`` (see the module docstring); frames are read once."""
+    """Track every object of ``video`` (see the module docstring); frames are read once. The
+    started objects share one :class:`~pysiam.runner.multi.MultiTracker` (one batched network
+    pass per frame); an object starts on the first frame whose annotation shows it."""
     first = video.read_mask(0)
     if object_ids is None:
         object_ids = [int(o) for o in np.unique(first) if o != 0]
-    trackers = {o: make_tracker() for o in object_ids}
-    started = {o: False for o in object_ids}
+    multi = MultiTracker(make_tracker)
+    active: List[int] = []  # the object index of each MultiTracker target
     out = VOSResult(object_ids=list(object_ids))
     for idx, img in enumerate(video.frames()):
         tic = time.perf_counter()
         probs = np.full((len(object_ids),) + img.shape[:2], -1.0, dtype=np.float32)
+        for k, res in zip(active, multi.track(img) if active else []):
+            probs[k] = res["mask"]
+        waiting = [k for k in range(len(object_ids)) if k not in active]
         anno = first if idx == 0 else None
-        for k, o in enumerate(object_ids):
-            if started[o]:
-                probs[k] = trackers[o].track(img)["mask"]
-                continue
-            if anno is None and video.mask_paths and idx < len(video.mask_paths):
-                anno = video.read_mask(idx)
-            m = _start(trackers[o], img, anno, o)
-            if m is not None:
-                started[o] = True
-                probs[k] = m
+        if waiting and anno is None and video.mask_paths and idx < len(video.mask_paths):
+            anno = video.read_mask(idx)
+        starts = [(k, st) for k in waiting for st in [_start(anno, object_ids[k])] if st is not None]
+        if starts:
+            multi.add_many(img, [st[0] for _, st in starts])
+            for k, st in starts:
+                active.append(k)
+                probs[k] = st[1]
         out.labels.append(_merge(probs, object_ids, threshold, img.shape[:2]))
         out.times.append(time.perf_counter() - tic)
         if on_frame is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from pysiam.eval.got10k import got10k_summary, got10k_video_ious
 from pysiam.results import files as rio
 
-from .base import Protocol, RunOptions, ScoreOptions, Where, withheld_check
+from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count, withheld_check
 from .ope import one_pass
 from .steps import Job, OPEResult
 
@@ -40,7 +40,7 @@ class GOT10kProtocol(Protocol):
         folder = where.dir / video.name
         files = rio.find_run_files(folder, video.name) if folder.is_dir() else [
             rio.find_ope_result(where.dir, video.name)]
-        return [rio.read_boxes(f) for f in files]
+        return [rio.read_boxes(f, frames=frame_count(video)) for f in files]
 
     def scorable(self, result: OPEResult) -> List[np.ndarray]:
         return [np.asarray(result.boxes, np.float64)]

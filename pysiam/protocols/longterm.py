@@ -13,7 +13,7 @@ import numpy as np
 from pysiam.eval.vot import longterm_summary, longterm_video_scores
 from pysiam.results import files as rio
 
-from .base import Protocol, RunOptions, ScoreOptions, Where
+from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count
 from .ope import one_pass
 from .steps import Job, OPEResult
 
@@ -46,7 +46,7 @@ class LongTermProtocol(Protocol):
         box_path, conf_path = self._paths(where, video)
         if not box_path.is_file():
             raise FileNotFoundError(f"no result for video {video.name}: {box_path}")
-        codes, regions = rio.read_vot_records(box_path)
+        codes, regions = rio.read_vot_records(box_path, frames=frame_count(video))
         return codes, regions, rio.read_confidences(conf_path, len(codes))
 
     def scorable(self, result: OPEResult) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

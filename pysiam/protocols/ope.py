@@ -13,7 +13,7 @@ from pysiam.eval.ope import PRECISION_AT, ope_summary, ope_video_scores
 from pysiam.results import files as rio
 from pysiam.utils.bbox import init_box_from_region
 
-from .base import Protocol, RunOptions, ScoreOptions, Where, withheld_check
+from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count, withheld_check
 from .steps import Init, Job, OPEResult, Track
 
 __all__ = ["OPEProtocol", "ope_job", "one_pass"]
@@ -65,7 +65,7 @@ class OPEProtocol(Protocol):
         return True
 
     def read(self, where: Where, video) -> np.ndarray:
-        return rio.read_boxes(rio.find_ope_result(where.dir, video.name))
+        return rio.read_boxes(rio.find_ope_result(where.dir, video.name), frames=frame_count(video))
 
     def scorable(self, result: OPEResult) -> np.ndarray:
         return np.asarray(result.boxes, np.float64)

@@ -16,7 +16,7 @@ from pysiam.eval.vot import vot_summary, vot_video_scores
 from pysiam.results import files as rio
 from pysiam.utils.bbox import init_box_from_region
 
-from .base import Protocol, RunOptions, ScoreOptions, Where
+from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count
 from .steps import Init, Job, Track, VOTResult
 
 __all__ = ["VOTProtocol", "vot_job", "vot_region", "vot_arrays"]
@@ -104,7 +104,7 @@ class VOTProtocol(Protocol):
 
     def read(self, where: Where, video) -> list:
         files = rio.find_run_files(where.dir / "baseline" / video.name, video.name)
-        return [rio.read_vot_records(f) for f in files]
+        return [rio.read_vot_records(f, frames=frame_count(video)) for f in files]
 
     def scorable(self, result: VOTResult) -> list:
         return [vot_arrays(result.records)]

@@ -25,7 +25,8 @@ __all__ = ["ope_result_path", "vot_result_path", "longterm_result_paths", "got10
            "davis_result_dir", "write_ope_result", "write_vot_result", "write_longterm_result",
            "write_got10k_result", "write_davis_mask", "read_boxes", "read_vot_records",
            "read_confidences", "find_ope_result", "find_run_files", "list_trackers",
-           "tracker_root", "atomic_write_text", "format_vot_record"]
+           "tracker_root", "atomic_write_text", "format_vot_record", "looks_like_dataset_folder",
+           "check_line_count"]
 
 
 # ----------------------------------------------------------------------------- paths
@@ -118,9 +119,19 @@ def write_davis_mask(results, tracker: str, video: str, frame: str, labels: np.n
 
 
 # ----------------------------------------------------------------------------- readers
-def read_boxes(path: str | os.PathLike, width: int | None = 4) -> np.ndarray:
+def check_line_count(path: str | os.PathLike, lines: int, frames: int | None) -> None:
+    """A result file needs one line per frame of its video: fewer lines means a cut file (a
+    killed run, a full disk), which would otherwise be scored as if the video were shorter."""
+    if frames is not None and lines != frames:
+        what = "cut short" if lines < frames else "longer than the video"
+        raise BenchmarkFormatError(f"{path}: {lines} line(s) for a video of {frames} frames: the result "
+                                   f"file is {what}; rerun the tracker on this video (--overwrite)")
+
+
+def read_boxes(path: str | os.PathLike, width: int | None = 4, frames: int | None = None) -> np.ndarray:
     """Rows of numbers separated by commas, tabs or spaces; `width` values each (None: any
-    one width). Empty lines and 'nan' give NaN rows."""
+    one width). Empty lines and 'nan' give NaN rows. With `frames`, a file with another number
+    of lines is an error naming it."""
     path = Path(path)
     rows = []
     for i, line in enumerate(path.read_text().splitlines()):
@@ -130,6 +141,7 @@ def read_boxes(path: str | os.PathLike, width: int | None = 4) -> np.ndarray:
         rows.append(vals)
     while rows and not rows[-1]:
         rows.pop()
+    check_line_count(path, len(rows), frames)
     w = width or max((len(r) for r in rows), default=4)
     out = np.full((len(rows), w), np.nan)
     for i, r in enumerate(rows):
@@ -140,13 +152,15 @@ def read_boxes(path: str | os.PathLike, width: int | None = 4) -> np.ndarray:
     return out
 
 
-def read_vot_records(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+def read_vot_records(path: str | os.PathLike, frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A VOT result file as (codes, regions): codes[i] is 0/1/2 for special lines and -1 for
-    a region; regions is frames x D (D = widest region, rectangles as x,y,w,h) with NaN rows."""
+    a region; regions is frames x D (D = widest region, rectangles as x,y,w,h) with NaN rows.
+    With `frames` (the video's length), a file with another number of lines is an error."""
     path = Path(path)
     lines = path.read_text().splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
+    check_line_count(path, len(lines), frames)
     parsed = [parse_numbers(l, f"{path}:{i + 1}") for i, l in enumerate(lines)]
     codes = np.full(len(parsed), -1, np.int64)
     width = max([len(p) for p in parsed if len(p) > 1], default=4)
@@ -206,9 +220,57 @@ def find_run_files(folder: Path, video: str) -> list[Path]:
     return files
 
 
+_DATASET_DIRS = ("img", "color", "JPEGImages", "Annotations")
+_FRAME_EXTS = (".jpg", ".jpeg")
+
+
+def looks_like_dataset_folder(path: str | os.PathLike) -> str:
+    """Why `path` looks like a benchmark's sequence folder rather than a tracker's result folder
+    ('' when it does not): it holds img/ or color/ (OTB, LaSOT, VOT), JPEGImages/ or Annotations/
+    (DAVIS), a groundtruth*.txt, or *.jpg frames (VOT, GOT-10k). Result folders hold text files
+    and per-video folders only."""
+    path = Path(path)
+    if not path.is_dir():
+        return ""
+    if path.name in ("JPEGImages", "Annotations", "ImageSets"):
+        return f"{path.name}/ is a DAVIS dataset folder"
+    for name in _DATASET_DIRS:
+        if (path / name).is_dir():
+            return f"it has a {name}/ folder"
+    for f in path.iterdir():
+        if f.is_file() and f.name.startswith("groundtruth") and f.suffix == ".txt":
+            return f"it has {f.name}"
+        if f.is_file() and f.suffix.lower() in _FRAME_EXTS:
+            return f"it has image frames such as {f.name}"
+    return ""
+
+
 def list_trackers(results: str | os.PathLike, dataset: str | None = None) -> list[str]:
-    """Tracker folders under <results>/<dataset>/ (or <results>/ when dataset is None)."""
+    """Tracker folders under <results>/<dataset>/ (or <results>/ when dataset is None).
+
+    A folder that looks like a dataset sequence (:func:`looks_like_dataset_folder`) is an error:
+    the results folder given is most likely the dataset's."""
     base = Path(results) if dataset is None else Path(results) / dataset
     if not base.is_dir():
         return []
-    return sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+    names = sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+    for name in names:
+        why = looks_like_dataset_folder(base / name)
+        if why:
+            raise ValueError(f"{base} looks like a dataset, not a results folder: {base / name} is a "
+                             f"sequence folder ({why}); give --results the folder the tracker "
+                             f"results were written to (tools/test.py --output)")
+        if _benchmark_name(name):
+            raise ValueError(f"{base / name} is named like the benchmark {name}, not like a tracker: "
+                             f"results of another dataset? check --dataset and --results")
+    return names
+
+
+def _benchmark_name(name: str) -> bool:
+    from pysiam.datasets.registry import get_spec  # lazy: the registry imports the readers
+
+    try:
+        get_spec(name)
+    except KeyError:
+        return False
+    return True

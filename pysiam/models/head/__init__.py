@@ -10,11 +10,12 @@ from .ban import NanoBANv1, NanoBANv2, nanotrack_head_version, resolve_ban_type
 from .ban_v3 import NanoBANv3
 from .mask import MaskCorr, Refine
 from .rpn import DepthwiseRPN, DepthwiseXCorr, MultiRPN, UPChannelRPN
+from .siamban import MultiBAN, SiamBANDepthwise
 
 __all__ = ["RPN_HEADS", "MASK_HEADS", "REFINE_HEADS", "build_rpn_head", "build_mask_head",
            "build_refine_head", "UPChannelRPN", "DepthwiseRPN", "DepthwiseXCorr", "MultiRPN",
            "MaskCorr", "Refine", "BAN_HEADS", "build_ban_head", "NanoBANv1", "NanoBANv2", "NanoBANv3",
-           "nanotrack_head_version", "resolve_ban_type"]
+           "nanotrack_head_version", "resolve_ban_type", "SiamBANDepthwise", "MultiBAN"]
 
 RPN_HEADS: Dict[str, Callable[..., nn.Module]] = {
     "UPChannelRPN": UPChannelRPN,
@@ -23,11 +24,13 @@ RPN_HEADS: Dict[str, Callable[..., nn.Module]] = {
 }
 MASK_HEADS: Dict[str, Callable[..., nn.Module]] = {"MaskCorr": MaskCorr}
 REFINE_HEADS: Dict[str, Callable[..., nn.Module]] = {"Refine": Refine}
-#: NanoTrack's anchor-free heads (NanoTrack's own name ``DepthwiseBAN``: see :func:`resolve_ban_type`)
+#: anchor-free heads: NanoTrack's (its own name ``DepthwiseBAN``: see :func:`resolve_ban_type`) and SiamBAN's
 BAN_HEADS: Dict[str, Callable[..., nn.Module]] = {
     "NanoBANv1": NanoBANv1,
     "NanoBANv2": NanoBANv2,
     "NanoBANv3": NanoBANv3,
+    "SiamBANDepthwise": SiamBANDepthwise,
+    "MultiBAN": MultiBAN,
 }
 
 

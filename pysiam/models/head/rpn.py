@@ -116,7 +116,7 @@ class MultiRPN(nn.Module):
     equal); ``weighted=False``: plain mean.
     """
 
-    def __init__(self, anchor_num: int, in_channels: Sequence[int], weighted: bool = False):
+    def __init__(self, anchor_num: int = 5, in_channels: Sequence[int] = (256, 256, 256), weighted: bool = False):
         super().__init__()
         in_channels = list(in_channels)
         self.weighted = bool(weighted)

@@ -59,8 +59,8 @@ class AdjustAllLayer(nn.Module):
     ``downsample3``, ... (numbered from 2). The forward pass maps a list of maps to a list.
     """
 
-    def __init__(self, in_channels: Sequence[int], out_channels: Sequence[int], center_size: int = 7,
-                 crop_mode: str = "center", crop_below: int = 20):
+    def __init__(self, in_channels: Sequence[int] = (512, 1024, 2048), out_channels: Sequence[int] = (256, 256, 256),
+                 center_size: int = 7, crop_mode: str = "center", crop_below: int = 20):
         super().__init__()
         in_channels, out_channels = list(in_channels), list(out_channels)
         if len(in_channels) != len(out_channels) or not in_channels:
