@@ -24,7 +24,7 @@ def _single_thread(one_thread):
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    def load(cfg, snapshot):
+    def load(cfg, snapshot, trust=False):
         return FakeSiamModel(base_size=cfg.TRACK.BASE_SIZE, mask=cfg.MASK.MASK)
     monkeypatch.setattr(demo, "load_model", load)
 

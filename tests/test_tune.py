@@ -180,7 +180,7 @@ def test_cli_end_to_end(distractor_set, tmp_path, monkeypatch, capsys, caplog, o
 
     made = []
 
-    def fake_load_model(cfg, snapshot):
+    def fake_load_model(cfg, snapshot, trust=False):
         made.append(snapshot)
         return ColourMatchModel()
 

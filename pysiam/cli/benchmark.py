@@ -150,11 +150,10 @@ def bench_batched(cfg, model, device, videos, batch: int, sequential: bool = Tru
 
     With ``rounds`` > 1 the two alternate (batched, sequential, sequential, batched, ...) and the
     rates come from the summed times, so that a drifting machine speed affects both alike."""
-    import torch
-
     from pysiam.datasets.video import Video
+    from pysiam.protocols import get_protocol
     from pysiam.runner.batched import BatchedEngine, ope_job
-    from pysiam.runner.protocols import run_ope
+    from pysiam.runner.sequential import run_sequential
     from pysiam.tracker import build_tracker
 
     def video_of(name, frames, box):
@@ -163,8 +162,9 @@ def bench_batched(cfg, model, device, videos, batch: int, sequential: bool = Tru
 
     vids = [(video_of(*v), v[1]) for v in videos]
     total = sum(len(f) for _, f in vids)
-    engine = BatchedEngine(lambda: build_tracker(cfg, model, device=device), batch)
-    tracker = build_tracker(cfg, model, device=device)
+    make_tracker = lambda: build_tracker(cfg, model, device=device)  # noqa: E731
+    engine = BatchedEngine(make_tracker, batch)
+    frames_of = {v.name: f for v, f in vids}
 
     def run_batched_once() -> float:
         tic = time.perf_counter()
@@ -173,9 +173,8 @@ def bench_batched(cfg, model, device, videos, batch: int, sequential: bool = Tru
 
     def run_sequential_once() -> float:
         tic = time.perf_counter()
-        with torch.inference_mode():
-            for v, frames in vids:
-                run_ope(tracker, v, frames=iter(frames))
+        run_sequential(get_protocol("ope"), make_tracker, [v for v, _ in vids],
+                       frames_of=lambda v: iter(frames_of[v.name]))
         return time.perf_counter() - tic
 
     walls = {"batched": 0.0, "sequential": 0.0}
@@ -193,79 +192,74 @@ def bench_batched(cfg, model, device, videos, batch: int, sequential: bool = Tru
     return out
 
 
-def _random_pair_batch(cfg, batch: int, device, with_mask: bool, n: int):
-    """A batch of random crops with valid anchor labels on an n x n score map."""
+def _labelled_pair_batch(cfg, batch: int, device, n: int):
+    """A batch of random crops labelled by the head family's training target, as the training set
+    labels them (a centred target box of random size per pair; every fifth pair negative), with an
+    ``n`` x ``n`` score map."""
+    import numpy as np
     import torch
 
+    from pysiam.families import build_family
+
+    c = cfg.clone()
+    c.defrost()
+    c.TRAIN.OUTPUT_SIZE = n   # the network's own map at the training sizes
+    target = build_family(c).training_target(c)
+    rng = np.random.default_rng(0)
+    e, s = int(cfg.TRAIN.EXEMPLAR_SIZE), int(cfg.TRAIN.SEARCH_SIZE)
+    rows = []
+    for i in range(batch):
+        w, h = rng.uniform(0.25, 0.6, size=2) * e
+        box = [s / 2 - w / 2, s / 2 - h / 2, s / 2 + w / 2, s / 2 + h / 2]
+        rows.append(target.labels(box, neg=i % 5 == 4, rng=rng))
+    out = {k: torch.from_numpy(np.stack([r[k] for r in rows])) for k in rows[0]}
     g = torch.Generator().manual_seed(0)
-    t = cfg.TRAIN
-    e, s = int(t.EXEMPLAR_SIZE), int(t.SEARCH_SIZE)
-    a = int(cfg.ANCHOR.ANCHOR_NUM)
-    label_cls = torch.randint(-1, 2, (batch, a, n, n), generator=g)
-    pos = (label_cls == 1).float()
-    out = {"template": torch.rand(batch, 3, e, e, generator=g) * 255,
-           "search": torch.rand(batch, 3, s, s, generator=g) * 255,
-           "label_cls": label_cls, "label_loc": torch.randn(batch, 4, a, n, n, generator=g) * 0.1,
-           "label_loc_weight": pos / pos.sum((1, 2, 3), keepdim=True).clamp(min=1)}
-    if with_mask:
+    out["template"] = torch.rand(batch, 3, e, e, generator=g) * 255
+    out["search"] = torch.rand(batch, 3, s, s, generator=g) * 255
+    if cfg.MASK.MASK:
+        cls = out["label_cls"].reshape(batch, -1, n, n)
         out["label_mask"] = torch.where(torch.rand(batch, 1, s, s, generator=g) > 0.5, 1.0, -1.0)
-        out["label_mask_weight"] = (label_cls.max(1, keepdim=True).values == 1).float()
+        out["label_mask_weight"] = (cls.max(1, keepdim=True).values == 1).float()
     return {k: v.to(device) for k, v in out.items()}
 
 
 def bench_train(cfg, device, batch: int, steps: int, warmup: int = 1) -> Dict[str, Any]:
-    """Training samples/s: forward, losses, backward and SGD step on random pair batches."""
+    """Training samples/s: forward, the family's losses, backward and SGD step on labelled random pairs."""
     import torch
 
+    from pysiam.families import build_family
     from pysiam.models import build_model
+    from pysiam.training.forward import TrainingModel
+    from pysiam.training.losses import total_loss
+    from pysiam.training.optim import apply_trainable, build_optimizer, set_train_modes
+    from pysiam.training.settings import TrainSettings
 
     torch.manual_seed(0)
+    settings = TrainSettings.from_config(cfg)
+    family = build_family(cfg)
     model = build_model(cfg).to(device)
-    def plain_sgd(why: str):
-        logger.warning("training benchmark: %s; every parameter is trained by plain SGD", why)
-        for p in model.parameters():
-            p.requires_grad_(True)
-        model.train()
-        return torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
+    method = f"pysiam.training {family.name} losses and optimizer (stage {settings.stage}, epoch 0 trainable parts)"
     try:
-        from pysiam.training.forward import TrainingModel, resolve_stage
-        from pysiam.training.losses import loss_weights, total_loss
-        from pysiam.training.optim import apply_trainable, build_optimizer, set_train_modes
-    except ImportError as e:  # training code missing: a plain proxy step
-        optimizer = plain_sgd(f"pysiam.training not importable ({e})")
-        method = "proxy loss (mean of cls and loc outputs), all parameters"
-
-        def loss_of(b):
-            out = model(b["template"], b["search"], with_mask=False)
-            return out["cls"].float().mean() + out["loc"].float().mean()
-    else:
-        stage = resolve_stage(cfg)
-        epoch = 0
-        try:
-            apply_trainable(model, cfg, stage, epoch)
-            set_train_modes(model, cfg, stage, epoch)
-            optimizer = build_optimizer(model, cfg, stage)
-            method = f"pysiam.training losses and optimizer (stage {stage}, epoch {epoch} trainable parts)"
-        except (ValueError, KeyError, AttributeError) as e:
-            optimizer = plain_sgd(f"the config's optimizer cannot be built ({e})")
-            method = f"pysiam.training losses (stage {stage}), all parameters, plain SGD"
-        train_model = TrainingModel(model, stage, stride=int(cfg.ANCHOR.STRIDE),
-                                    mask_window=int(cfg.TRAIN.EXEMPLAR_SIZE))
-        weights = loss_weights(cfg, stage)
-
-        def loss_of(b):
-            return total_loss(train_model(b)[0], weights)
-
+        apply_trainable(model, settings.trainable, 0)
+        set_train_modes(model, settings.trainable, 0)
+        optimizer = build_optimizer(model, settings.trainable)
+    except ValueError as e:   # e.g. BACKBONE.TRAIN_LAYERS that this backbone does not have
+        logger.warning("training benchmark: %s; every parameter is trained", e)
+        model.requires_grad_(True).train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=settings.trainable.base_lr, momentum=0.9)
+        method = f"pysiam.training {family.name} losses (stage {settings.stage}), all parameters, plain SGD"
+    train_model = TrainingModel(model, family.training_losses(), settings.stage, stride=settings.mask_stride,
+                                mask_window=settings.mask_window)
+    weights = settings.weights.for_stage(settings.stage)
     with torch.no_grad():  # the score-map side of this network at the training sizes
-        e, sx = int(cfg.TRAIN.EXEMPLAR_SIZE), int(cfg.TRAIN.SEARCH_SIZE)
+        e, sx = settings.mask_window, int(cfg.TRAIN.SEARCH_SIZE)
         n = model(torch.zeros(1, 3, e, e, device=device), torch.zeros(1, 3, sx, sx, device=device),
                   with_mask=False)["cls"].shape[-1]
-    data = _random_pair_batch(cfg, batch, device, bool(cfg.MASK.MASK), n)
+    data = _labelled_pair_batch(cfg, batch, device, n)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_of(data)
+        loss = total_loss(train_model(data)[0], weights)
         loss.backward()
         optimizer.step()
 
@@ -311,8 +305,8 @@ def run_benchmark(args) -> Dict[str, Any]:
     """Run the requested parts; the result dict that is printed."""
     import torch
 
-    from pysiam.models import build_model, load_checkpoint
     from pysiam.inference import InferenceOptions, apply_threads, prepare_for_inference
+    from pysiam.models import build_and_load
     from pysiam.utils.device import resolve_device
 
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -335,10 +329,7 @@ def run_benchmark(args) -> Dict[str, Any]:
     model = None
     if any(p in parts for p in ("tracker", "batched", "model")):
         torch.manual_seed(0)
-        model = build_model(cfg)
-        if args.snapshot:
-            load_checkpoint(model, args.snapshot)
-        model = prepare_for_inference(model, options, device)
+        model = prepare_for_inference(build_and_load(cfg, args.snapshot), options, device)
     videos = None
     if any(p in parts for p in ("tracker", "batched")):
         count = max(1, args.batch) if "batched" in parts else 1

@@ -1,4 +1,4 @@
-"""Track one target through a video, a folder of frames or a webcam; write an annotated video.
+"""Track one or several targets through a video, a folder of frames or a webcam; write an annotated video.
 
     python tools/demo.py --config siamrpn_alex_dwxcorr --snapshot model.pth \\
         --input demo/bag.avi --init 310,140,110,100 --output demo_out [KEY VALUE ...]
@@ -6,7 +6,11 @@
 Without ``--init`` the box is selected interactively (cv2.selectROI) when a display exists.
 Writes ``<output>/<name>.mp4`` (or ``.avi`` when the mp4v codec is unavailable) with the box, or
 for SiamMask the mask overlay and rotated box, and ``<output>/<name>.txt`` with one line
-``x,y,w,h,score`` per frame (the first line is the initial box with score ``nan``).
+``x,y,w,h,score`` per frame (the first line is the initial box with score ``nan``). Several
+targets: repeat ``--init`` (or separate boxes with ``;``: ``--init "10,10,40,30;90,20,30,30"``);
+they are tracked together with one batched network pass per frame
+(:class:`pysiam.runner.multi.MultiTracker`), every box is drawn and target k (from 1) gets
+``<output>/<name>_<k>.txt``.
 Works headless; ``--no-video`` skips the video. The inference flags of tools/test.py (``--winograd``,
 ``--fold-bn``, ``--amp`` ...) apply here too.
 """
@@ -27,6 +31,7 @@ from pysiam.cli.common import guarded, setup_logging, strip_separator
 from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import ConfigError, load_config
 from pysiam.inference import prepare_from_cfg
+from pysiam.runner.multi import MultiTracker
 from pysiam.tracker import build_tracker
 from pysiam.utils.device import resolve_device
 from pysiam.utils.video import FrameSource, VideoSink
@@ -44,13 +49,17 @@ class DemoError(RuntimeError):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description="Single-target tracking demo (SiamRPN, SiamMask, long-term).")
+    ap = argparse.ArgumentParser(description="Tracking demo, one or several targets "
+                                 "(SiamRPN, SiamMask, long-term, NanoTrack, SiamBAN).")
     ap.add_argument("--config", required=True, help="shipped config name or YAML path")
     ap.add_argument("--snapshot", default="", help="model weights (without: random weights, with a warning)")
+    ap.add_argument("--trust-checkpoint", action="store_true",
+                    help="UNSAFE: unpickle any object in the snapshot (runs code from the file)")
     ap.add_argument("--input", "--video", "--video_name", dest="input", default="0",
                     help="video file, folder of frames, or webcam index (default 0)")
-    ap.add_argument("--init", default=None, help="initial box x,y,w,h in the first frame "
-                    "(default: select it interactively; needs a display)")
+    ap.add_argument("--init", action="append", default=None, help="initial box x,y,w,h in the first frame "
+                    "(default: select it interactively; needs a display); repeat it, or separate boxes "
+                    "with ';', to track several targets at once")
     ap.add_argument("--output", default="demo_output", help="output folder (default ./demo_output)")
     ap.add_argument("--no-video", action="store_true", help="write only the results file")
     ap.add_argument("--device", default=None, help="torch device ('cpu', 'cuda', 'cuda:1'; default: cfg.DEVICE / auto)")
@@ -73,6 +82,14 @@ def parse_box(text: str) -> List[float]:
     if len(box) != 4 or box[2] <= 0 or box[3] <= 0 or not all(np.isfinite(box)):
         raise DemoError(f"--init must be x,y,w,h with w, h > 0, got {text!r}")
     return box
+
+
+def parse_boxes(inits: Any) -> List[List[float]]:
+    """``--init`` values (a string, a list of them, or None), each 'box' or 'box;box;...' -> boxes."""
+    if inits is None:
+        return []
+    texts = [inits] if isinstance(inits, str) else list(inits)
+    return [parse_box(t) for text in texts for t in text.split(";") if t.strip()]
 
 
 def gui_available() -> bool:
@@ -99,21 +116,18 @@ def select_box(frame: np.ndarray, title: str) -> List[float]:
     return [float(x), float(y), float(w), float(h)]
 
 
-def load_model(cfg, snapshot: str):
-    """``build_model(cfg)`` with the snapshot's weights (random weights without one, with a warning)."""
-    from pysiam.models import CheckpointError, build_model, load_checkpoint
+def load_model(cfg, snapshot: str, trust: bool = False):
+    """The model of ``cfg`` with the snapshot's weights (random weights without one, with a warning)."""
+    from pysiam.models import CheckpointError, build_and_load
 
-    model = build_model(cfg)
-    if snapshot:
-        if not Path(snapshot).is_file():
-            raise DemoError(f"snapshot not found: {snapshot}")
-        try:
-            load_checkpoint(model, snapshot)
-        except CheckpointError as e:
-            raise DemoError(str(e)) from None
-    else:
+    if snapshot and not Path(snapshot).is_file():
+        raise DemoError(f"snapshot not found: {snapshot}")
+    if not snapshot:
         logger.warning("no --snapshot given: the model has RANDOM weights, so the boxes are meaningless")
-    return model
+    try:
+        return build_and_load(cfg, snapshot, trust=trust)
+    except CheckpointError as e:
+        raise DemoError(str(e)) from None
 
 
 def draw(frame: np.ndarray, out: Dict[str, Any], score_text: bool = True) -> np.ndarray:
@@ -134,6 +148,18 @@ def draw(frame: np.ndarray, out: Dict[str, Any], score_text: bool = True) -> np.
     return img
 
 
+def draw_all(frame: np.ndarray, outs: Sequence[Dict[str, Any]]) -> np.ndarray:
+    """:func:`draw` for one target; several: every target's box (or mask), labelled 1, 2, ..."""
+    if len(outs) == 1:
+        return draw(frame, outs[0])
+    img = frame
+    for k, out in enumerate(outs, start=1):
+        img = draw(img, out, score_text=False)
+        x, y = (int(round(v)) for v in out["bbox"][:2])
+        cv2.putText(img, str(k), (x + 2, max(y - 4, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, BOX_COLOR, 1)
+    return img
+
+
 def write_results(path: Path, rows: Sequence[Sequence[float]]) -> None:
     """One 'x,y,w,h,score' line per frame, written to a temporary file then renamed."""
     text = "".join(",".join(f"{v:.4f}" for v in r[:4]) + f",{r[4]:.6f}\n" for r in rows)
@@ -150,12 +176,13 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
         cfg.DEVICE = args.device
     apply_inference_arguments(cfg, args)
     source = FrameSource(args.input)
-    init_box = parse_box(args.init) if args.init else None
+    init_boxes = parse_boxes(args.init)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = load_model(cfg, args.snapshot)
+    model = load_model(cfg, args.snapshot, trust=args.trust_checkpoint)
     model = prepare_from_cfg(model, cfg, resolve_device(args.device or None, cfg))
     tracker = build_tracker(cfg, model, device=args.device or None)
+    multi = MultiTracker(lambda: build_tracker(cfg, model, device=args.device or None)) if len(init_boxes) > 1 else None
 
     from tqdm import tqdm
 
@@ -163,7 +190,7 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total else args.max_frames
     sink: Optional[VideoSink] = None
-    rows: List[List[float]] = []
+    rows: List[List[List[float]]] = [[] for _ in range(max(1, len(init_boxes)))]  # per target
     track_time = 0.0
     show = args.show and gui_available()
     bar = tqdm(total=total, unit="frame", desc=source.name, dynamic_ncols=True)
@@ -172,21 +199,26 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
             if args.max_frames is not None and idx >= args.max_frames:
                 break
             if idx == 0:
-                box = init_box if init_box is not None else select_box(frame, source.name)
+                boxes = init_boxes or [select_box(frame, source.name)]
                 tic = time.perf_counter()
-                tracker.init(frame, box)
+                if multi is not None:
+                    multi.init(frame, boxes)
+                else:
+                    tracker.init(frame, boxes[0])
                 track_time += time.perf_counter() - tic
-                out = {"bbox": box, "best_score": None}
-                rows.append(list(box) + [float("nan")])
+                outs = [{"bbox": box, "best_score": None} for box in boxes]
+                for r, box in zip(rows, boxes):
+                    r.append(list(box) + [float("nan")])
                 if not args.no_video:
                     sink = VideoSink(out_dir / source.name, args.fps or source.fps or 25.0,
                                      (frame.shape[1], frame.shape[0]))
             else:
                 tic = time.perf_counter()
-                out = tracker.track(frame)
+                outs = multi.track(frame) if multi is not None else [tracker.track(frame)]
                 track_time += time.perf_counter() - tic
-                rows.append(list(out["bbox"]) + [float(out["best_score"])])
-            vis = draw(frame, out) if (sink is not None or show) else None
+                for r, out in zip(rows, outs):
+                    r.append(list(out["bbox"]) + [float(out["best_score"])])
+            vis = draw_all(frame, outs) if (sink is not None or show) else None
             if sink is not None:
                 sink.write(vis)
             if show:
@@ -194,20 +226,22 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
                 if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                     break
             bar.update(1)
-            bar.set_postfix(fps=f"{len(rows) / max(track_time, 1e-9):.1f}", refresh=False)
+            bar.set_postfix(fps=f"{len(rows[0]) / max(track_time, 1e-9):.1f}", refresh=False)
     except BaseException:
         if sink is not None:
             sink.abort()
         raise
     finally:
         bar.close()
-    if not rows:
+    if not rows[0]:
         raise DemoError(f"no frame read from {source.describe}")
-    results = out_dir / f"{source.name}.txt"
-    write_results(results, rows)
+    names = [f"{source.name}.txt"] if len(rows) == 1 else [f"{source.name}_{k}.txt" for k in range(1, len(rows) + 1)]
+    for name, target_rows in zip(names, rows):
+        write_results(out_dir / name, target_rows)
+    results = out_dir / names[0] if len(names) == 1 else ", ".join(str(out_dir / n) for n in names)
     video = sink.close() if sink is not None else None
-    return {"frames": len(rows), "results": results, "video": video,
-            "fps": len(rows) / max(track_time, 1e-9), "device": str(tracker.device)}
+    return {"frames": len(rows[0]), "results": results, "video": video, "targets": len(rows),
+            "fps": len(rows[0]) / max(track_time, 1e-9), "device": str(tracker.device)}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

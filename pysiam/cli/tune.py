@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True,
                    help="shipped config name, YAML path or pysot experiment folder")
     p.add_argument("--snapshot", default="", help="model weights (without: random weights, with a warning)")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="UNSAFE: unpickle any object in the snapshot (runs code from the file)")
     p.add_argument("--dataset", required=True, help="benchmark name, e.g. VOT2018, OTB100, DAVIS2016")
     p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
     p.add_argument("--space", default=None, help="search space YAML (path or shipped name, e.g. "
@@ -95,16 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_model(cfg, snapshot: str):
+def load_model(cfg, snapshot: str, trust: bool = False):
     """Build the model of ``cfg``, load ``snapshot`` and apply the config's INFERENCE options
     (e.g. ``INFERENCE.WINOGRAD True``); picklable through functools.partial."""
-    from pysiam.models import build_model, load_checkpoint
     from pysiam.inference import prepare_from_cfg
+    from pysiam.models import build_and_load
 
-    model = build_model(cfg)
-    if snapshot:
-        load_checkpoint(model, snapshot)
-    return prepare_from_cfg(model, cfg)
+    return prepare_from_cfg(build_and_load(cfg, snapshot, trust=trust), cfg)
 
 
 def _config_ref(config: str) -> str:
@@ -136,7 +135,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(args) -> int:
     from pysiam.datasets import Dataset, build_dataset
-    from pysiam.cli.test import parse_shard, tracker_name
+    from pysiam.cli.test import parse_shard
+    from pysiam.results.manifest import default_tracker_name
     from pysiam.protocols import get_protocol
     from pysiam.tune import (TEST_SET_WARNING, EvalSetup, default_space, load_space,
                              resolve_metric, run_search, select_videos, write_search_reports)
@@ -158,8 +158,7 @@ def _run(args) -> int:
     dataset = Dataset(full.name, full.root, {n: full.videos[n] for n in chosen}, full.protocol,
                       eao_interval=full.eao_interval, meta=full.meta)
     metric = resolve_metric(dataset.protocol, args.metric)
-    name = args.name or tracker_name(argparse.Namespace(name=None, snapshot=args.snapshot,
-                                                        config=args.config))
+    name = args.name or default_tracker_name(args.config, args.snapshot, cfg)
     folder = Path(args.output or Path("tune") / full.name / name)
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -176,7 +175,7 @@ def _run(args) -> int:
         logger.info("%s; %d held-out video(s) listed in %s", split_text, len(heldout),
                     folder / "heldout.txt")
     setup = EvalSetup(cfg=cfg, dataset=dataset,
-                      model_factory=functools.partial(load_model, cfg, args.snapshot),
+                      model_factory=functools.partial(load_model, cfg, args.snapshot, args.trust_checkpoint),
                       metric=metric, skip=args.skip, eao_window=args.eao_window,
                       save_results=str(folder / "results") if args.save_results else None,
                       frame_cache_mb=args.frame_cache_mb, template_cache=args.template_cache,
