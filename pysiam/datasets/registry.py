@@ -33,6 +33,13 @@ class BenchmarkSpec:
     options: dict = field(default_factory=dict)
 
 
+def _read_vot_regions(root, **options):
+    """VOT2020+ layout (mask ground truth lines); read by :mod:`pysiam.vot.dataset`."""
+    from pysiam.vot.dataset import read_vot_regions
+
+    return read_vot_regions(root, **options)
+
+
 _SPECS = [
     BenchmarkSpec("OTB100", "ope", read_otb, ("OTB100", "OTB2015"), aliases=("OTB2015", "OTB")),
     BenchmarkSpec("OTB2013", "ope", partial(read_otb, names=OTB2013_NAMES),
@@ -47,6 +54,8 @@ _SPECS = [
     BenchmarkSpec("GOT-10k", "got10k", read_got10k, ("GOT-10k",), aliases=("GOT10k",)),
     *[BenchmarkSpec(f"VOT{y}", "vot", read_vot, (f"VOT{y}",), EAO_INTERVALS[f"VOT{y}"])
       for y in (2016, 2017, 2018, 2019)],
+    # VOT2020-2022 short-term: anchor-based multistart, EAO interval of the challenges' stacks
+    *[BenchmarkSpec(f"VOT{y}", "multistart", _read_vot_regions, (f"VOT{y}",), (115, 755)) for y in (2020, 2021, 2022)],
     BenchmarkSpec("VOT2018-LT", "vot-lt", partial(read_vot, longterm=True), ("VOT2018-LT",)),
     BenchmarkSpec("VOT2019-LT", "vot-lt", partial(read_vot, longterm=True), ("VOT2019-LT",)),
     # pysiam's generated benchmark (pysiam.data.synthetic.write_otb_layout): OTB layout + SYNTH.json

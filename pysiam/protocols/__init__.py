@@ -40,6 +40,10 @@ def register_protocol(protocol: Protocol) -> Protocol:
 for _p in (OPEProtocol(), VOTProtocol(), LongTermProtocol(), GOT10kProtocol(), DAVISProtocol()):
     register_protocol(_p)
 
+from pysiam.vot.protocol import MultistartProtocol  # noqa: E402  (its module builds on .base)
+
+register_protocol(MultistartProtocol())
+
 
 def get_protocol(name: str) -> Protocol:
     """The protocol object of a dataset's protocol name."""
