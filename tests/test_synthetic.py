@@ -161,3 +161,30 @@ def test_parallel_writer_and_cli(tmp_path):
     assert params["seed"] == 3 and params["width"] == 64 and params["n_distractors"] == 0
     with pytest.raises(SystemExit):
         make_synthetic_main(["--out", str(out), "--set", "bogus=1"])
+
+
+# sha256 over frames, masks, boxes, full boxes, visible fractions and attr, recorded with OpenCV 4.14.0
+# and NumPy 2.4.6 before the generator was split into a package; it pins the output bit for bit.
+_DIGEST_VERSIONS = ("4.14.0", "2.4.6")
+_DIGESTS = [
+    (SMALL, 0, "42a82cb9aa6bd14295ebc799babbcc0c6f6adf2a0881ad073a47e17a4a650479"),
+    (replace(SMALL, pan=0.0, noise=0.0, blur_prob=1.0, occlusion_prob=1.0, n_frames=120), 2,
+     "1e143e6c9d74ca8c1491606d0a1a14e93fc5b19bc16cbf3f7037fbd8b6804d4a"),
+]
+
+
+def _digest(v):
+    import hashlib
+    h = hashlib.sha256()
+    for a in (*v.frames, *v.masks, v.boxes, v.full_boxes, v.visible):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(",".join(v.attr).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("params, index, expected", _DIGESTS)
+def test_generated_video_digest(params, index, expected):
+    if (cv2.__version__, np.__version__) != _DIGEST_VERSIONS:
+        pytest.skip(f"digest recorded with OpenCV/NumPy {_DIGEST_VERSIONS}, "
+                    f"have {(cv2.__version__, np.__version__)}")
+    assert _digest(generate_video(index, params)) == expected

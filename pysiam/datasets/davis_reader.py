@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pysiam.datasets.masks import read_label_png
 from pysiam.datasets.parsing import BenchmarkFormatError, list_frames
@@ -31,7 +32,7 @@ def _sequence_names(root: Path, year: int, split: str, ann_dir: Path) -> list[st
 
 
 def read_davis(root: str | Path, year: int = 2017, split: str = "val", resolution: str = "480p",
-               **_) -> dict[str, Video]:
+               **_: Any) -> dict[str, Video]:
     """DAVIS 2016 / 2017. The sequence list comes from ImageSets/<year>/<split>.txt (or the
     2016 frame-pair list ImageSets/480p/<split>.txt), else every folder of Annotations/<res>.
     Frames are paired with masks by file name; frames without a mask are an error except in

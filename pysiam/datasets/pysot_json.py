@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any, Collection, Iterable, Sequence
 
 import numpy as np
 
@@ -20,7 +21,8 @@ __all__ = ["read_pysot_json", "gt_rows"]
 _TAG_KEYS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
 
 
-def gt_rows(rows, where: str, widths=(4, 8), allow_empty: bool = True) -> np.ndarray:
+def gt_rows(rows: Iterable[Any], where: str, widths: Sequence[int] = (4, 8),
+            allow_empty: bool = True) -> np.ndarray:
     """Box / polygon rows as a NaN-padded float array; [], [0], None or NaN rows become NaN."""
     rows = list(rows)
     width = max(widths)
@@ -41,8 +43,8 @@ def gt_rows(rows, where: str, widths=(4, 8), allow_empty: bool = True) -> np.nda
     return out
 
 
-def read_pysot_json(json_path: str | Path, root: str | Path | None = None, names=None,
-                    **_) -> dict[str, Video]:
+def read_pysot_json(json_path: str | Path, root: str | Path | None = None,
+                    names: Collection[str] | None = None, **_: Any) -> dict[str, Video]:
     """Read a pysot-format annotation file; image paths are taken relative to `root`
     (default: the JSON's folder)."""
     json_path = Path(json_path)

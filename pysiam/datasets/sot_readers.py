@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, Collection, Iterable
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from pysiam.datasets.parsing import (BenchmarkFormatError, check_frame_count, ch
                                        frame_number, list_frames, read_int_column, read_rows)
 from pysiam.datasets.video import Video
 
-__all__ = ["match_frames", "read_otb", "read_uav", "read_lasot", "read_nfs", "read_trackingnet",
+__all__ = ["match_frames", "read_sequence_list", "read_otb", "read_uav", "read_lasot", "read_nfs", "read_trackingnet",
            "read_got10k", "OTB2013_NAMES", "OTB_START_FRAME", "UAV123_START_FRAME",
            "UAV_ATTRIBUTES"]
 
@@ -54,7 +55,8 @@ UAV_ATTRIBUTES = ("Scale Variation", "Aspect Ratio Change", "Low Resolution", "F
                   "Illumination Variation", "Viewpoint Change", "Camera Motion", "Similar Object")
 
 
-def match_frames(frames: list[str], numbers, gt_path, folder) -> list[str]:
+def match_frames(frames: list[str], numbers: Iterable[int], gt_path: str | Path,
+                 folder: str | Path) -> list[str]:
     """Pick the frame file for each wanted frame number; error names the gt line without one."""
     by_number = {}
     for f in frames:
@@ -70,13 +72,21 @@ def match_frames(frames: list[str], numbers, gt_path, folder) -> list[str]:
     return out
 
 
+def read_sequence_list(path: Path, what: str | None = None) -> list[str]:
+    """The non-blank, stripped lines of a sequence list; with ``what`` (e.g. 'VOT') a missing
+    file is a FileNotFoundError naming it."""
+    if what is not None and not path.is_file():
+        raise FileNotFoundError(f"{what} sequence list not found: {path}")
+    return [l.strip() for l in path.read_text().splitlines() if l.strip()]
+
+
 def _subdirs(root: Path) -> list[Path]:
     if not root.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {root}")
     return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
 
 
-def read_otb(root: str | Path, names=None, **_) -> dict[str, Video]:
+def read_otb(root: str | Path, names: Collection[str] | None = None, **_: Any) -> dict[str, Video]:
     """OTB: <root>/<Seq>/img/0001.jpg and groundtruth_rect.txt (or groundtruth_rect.<k>.txt,
     giving <Seq>-<k>); comma, tab or space separated x,y,w,h."""
     videos = {}
@@ -104,7 +114,7 @@ def read_otb(root: str | Path, names=None, **_) -> dict[str, Video]:
     return videos
 
 
-def read_uav(root: str | Path, version: str = "UAV123", **_) -> dict[str, Video]:
+def read_uav(root: str | Path, version: str = "UAV123", **_: Any) -> dict[str, Video]:
     """UAV123 / UAV20L: <root>/anno/<version>/<seq>.txt (NaN lines: target absent),
     <root>/data_seq/UAV123/<folder>/000001.jpg, optional anno/<version>/att/<seq>.txt flags."""
     root = Path(root)
@@ -135,13 +145,13 @@ def read_uav(root: str | Path, version: str = "UAV123", **_) -> dict[str, Video]
     return videos
 
 
-def read_lasot(root: str | Path, names=None, **_) -> dict[str, Video]:
+def read_lasot(root: str | Path, names: Collection[str] | None = None, **_: Any) -> dict[str, Video]:
     """LaSOT: <root>/<class>/<class>-<k>/{img/00000001.jpg, groundtruth.txt, full_occlusion.txt,
     out_of_view.txt}. A frame is visible when neither flag is set. When <root>/testing_set.txt
     exists only the sequences it lists are read."""
     root = Path(root)
     if names is None and (root / "testing_set.txt").is_file():
-        names = [l.strip() for l in (root / "testing_set.txt").read_text().splitlines() if l.strip()]
+        names = read_sequence_list(root / "testing_set.txt")
     videos = {}
     for cls_dir in _subdirs(root):
         for seq_dir in _subdirs(cls_dir):
@@ -179,7 +189,7 @@ def _read_nfs_boxes(path: Path) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
 
 
-def read_nfs(root: str | Path, fps: int = 30, **_) -> dict[str, Video]:
+def read_nfs(root: str | Path, fps: int = 30, **_: Any) -> dict[str, Video]:
     """NfS: <root>/<seq>/<fps>/<seq>.txt (id xmin ymin xmax ymax ..., annotated at 240 fps) and
     <root>/<seq>/<fps>/<seq>/*.jpg. For 30 fps every 8th annotation is used."""
     videos = {}
@@ -201,7 +211,7 @@ def read_nfs(root: str | Path, fps: int = 30, **_) -> dict[str, Video]:
     return videos
 
 
-def read_trackingnet(root: str | Path, split: str = "TEST", **_) -> dict[str, Video]:
+def read_trackingnet(root: str | Path, split: str = "TEST", **_: Any) -> dict[str, Video]:
     """TrackingNet: <root>/<split>/anno/<seq>.txt and <root>/<split>/frames/<seq>/0.jpg, 1.jpg...
     The TEST split gives the first frame's box only (the rest is withheld)."""
     base = Path(root) / split
@@ -231,17 +241,14 @@ def _read_meta_info(path: Path) -> dict[str, str]:
     return meta
 
 
-def read_got10k(root: str | Path, split: str = "val", **_) -> dict[str, Video]:
+def read_got10k(root: str | Path, split: str = "val", **_: Any) -> dict[str, Video]:
     """GOT-10k: <root>/<split>/list.txt, <seq>/{00000001.jpg, groundtruth.txt, cover.label,
     absence.label, meta_info.ini}. Frames with cover 0 are not scored. The test split gives
     only the first box."""
     base = Path(root) / split
     if not (base / "list.txt").is_file() and (Path(root) / "list.txt").is_file():
         base = Path(root)
-    list_path = base / "list.txt"
-    if not list_path.is_file():
-        raise FileNotFoundError(f"GOT-10k sequence list not found: {list_path}")
-    names = [l.strip() for l in list_path.read_text().splitlines() if l.strip()]
+    names = read_sequence_list(base / "list.txt", "GOT-10k")
     videos = {}
     for name in names:
         seq_dir = base / name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def vot_records(gt: np.ndarray, rng: np.random.Generator, fail_prob: float = 0.0
     return records
 
 
-def _frame(size, box) -> np.ndarray:
+def _frame(size: tuple[int, int], box: np.ndarray | None) -> np.ndarray:
     w, h = size
     img = np.full((h, w, 3), 30, np.uint8)
     if box is not None and np.isfinite(box).all():
@@ -87,7 +88,7 @@ def _frame(size, box) -> np.ndarray:
     return img
 
 
-def _write_frames(folder: Path, names: list[str], size, boxes) -> None:
+def _write_frames(folder: Path, names: list[str], size: tuple[int, int], boxes: Sequence) -> None:
     import cv2
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,7 @@ def _write_frames(folder: Path, names: list[str], size, boxes) -> None:
         cv2.imwrite(str(folder / name), _frame(size, box))
 
 
-def _lines(rows) -> str:
+def _lines(rows: Sequence[np.ndarray]) -> str:
     return "".join(("nan,nan,nan,nan" if not np.isfinite(r).all() else ",".join(f"{v:g}" for v in r)) + "\n"
                    for r in rows)
 
@@ -107,13 +108,43 @@ def _to_box(region: np.ndarray) -> np.ndarray:
     return np.array([xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()])
 
 
-def make_otb_like(root, name: str = "OTB100", videos: dict[str, int] | None = None,
-                  size=(48, 36), layout: str = "native", frames: bool = True, seed: int = 0,
-                  attrs: dict[str, list[str]] | None = None) -> dict[str, np.ndarray]:
+def _setup(root: str | Path, seed: int, videos: dict[str, int] | None,
+           default: dict[str, int]) -> tuple[np.random.Generator, Path, dict[str, int]]:
+    """(seeded generator, root folder, {video: frames}, ``default`` when none are given)."""
+    return np.random.default_rng(seed), Path(root), videos or default
+
+
+def _json_entry(video: str, init_rect: list, img_names: list[str], gt_rect: list,
+                size: tuple[int, int], frames: bool, **extra: Any) -> dict:
+    """One video of a pysot JSON file; without frames it carries the image 'width' / 'height'."""
+    return {"video_dir": video, "init_rect": init_rect, "img_names": img_names, "gt_rect": gt_rect,
+            **extra, **({} if frames else {"width": size[0], "height": size[1]})}
+
+
+def _vot_sequence(root: Path, video: str, gt: np.ndarray, boxes: Sequence, size: tuple[int, int],
+                  layout: str, frames: bool) -> list[str]:
+    """Frame names of a VOT sequence; writes its color/ frames and (native) groundtruth.txt."""
+    names = [f"{i:08d}.jpg" for i in range(1, len(gt) + 1)]
+    if frames:
+        _write_frames(root / video / "color", names, size, boxes)
+    if layout == "native":
+        atomic_write_text(root / video / "groundtruth.txt", _lines(gt))
+    return names
+
+
+def _vot_index(root: Path, name: str, videos: dict[str, int], layout: str, meta: dict) -> None:
+    """list.txt (native layout) or the pysot JSON <root>/<name>.json."""
+    if layout == "native":
+        atomic_write_text(root / "list.txt", "".join(f"{v}\n" for v in videos))
+    else:
+        atomic_write_text(root / f"{name}.json", json.dumps(meta))
+
+
+def make_otb_like(root: str | Path, name: str = "OTB100", videos: dict[str, int] | None = None,
+                  size: tuple[int, int] = (48, 36), layout: str = "native", frames: bool = True,
+                  seed: int = 0, attrs: dict[str, list[str]] | None = None) -> dict[str, np.ndarray]:
     """OTB-style set: native (<Seq>/img/0001.jpg + groundtruth_rect.txt) or pysot JSON."""
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    videos = videos or {"Alpha": 12, "Beta": 9}
+    rng, root, videos = _setup(root, seed, videos, {"Alpha": 12, "Beta": 9})
     gts, meta = {}, {}
     for v, n in videos.items():
         gt = random_boxes(n, size, rng)
@@ -123,82 +154,59 @@ def make_otb_like(root, name: str = "OTB100", videos: dict[str, int] | None = No
             _write_frames(root / v / "img", [Path(p).name for p in img_names], size, gt)
         if layout == "native":
             atomic_write_text(root / v / "groundtruth_rect.txt", _lines(gt))
-        meta[v] = {"video_dir": v, "init_rect": gt[0].tolist(), "img_names": img_names,
-                   "gt_rect": gt.tolist(), "attr": (attrs or {}).get(v, []),
-                   **({} if frames else {"width": size[0], "height": size[1]})}
+        meta[v] = _json_entry(v, gt[0].tolist(), img_names, gt.tolist(), size, frames,
+                              attr=(attrs or {}).get(v, []))
     if layout == "json":
         atomic_write_text(root / f"{name}.json", json.dumps(meta))
     return gts
 
 
-def make_vot(root, name: str = "VOT2018", videos: dict[str, int] | None = None, size=(64, 48),
-             layout: str = "native", frames: bool = True, seed: int = 0,
-             tags: bool = True) -> dict[str, np.ndarray]:
+def make_vot(root: str | Path, name: str = "VOT2018", videos: dict[str, int] | None = None,
+             size: tuple[int, int] = (64, 48), layout: str = "native", frames: bool = True,
+             seed: int = 0, tags: bool = True) -> dict[str, np.ndarray]:
     """VOT short-term set: list.txt, <seq>/groundtruth.txt (polygons), color/00000001.jpg,
     per-frame .tag files; or the same as pysot JSON (<root>/<name>.json)."""
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    videos = videos or {"ants": 30, "bag": 24}
+    rng, root, videos = _setup(root, seed, videos, {"ants": 30, "bag": 24})
     gts, meta = {}, {}
     for v, n in videos.items():
         gt = rotated_polygons(random_boxes(n, size, rng), rng)
         gts[v] = gt
-        names = [f"{i:08d}.jpg" for i in range(1, n + 1)]
-        if frames:
-            _write_frames(root / v / "color", names, size, [_to_box(g) for g in gt])
+        names = _vot_sequence(root, v, gt, [_to_box(g) for g in gt], size, layout, frames)
         tag_values = {t: (rng.random(n) < 0.3).astype(int) for t in
                       ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")} if tags else {}
         if layout == "native":
-            atomic_write_text(root / v / "groundtruth.txt", _lines(gt))
             for t, vals in tag_values.items():
                 atomic_write_text(root / v / f"{t}.tag", "".join(f"{x}\n" for x in vals))
-        meta[v] = {"video_dir": v, "init_rect": _to_box(gt[0]).tolist(),
-                   "img_names": [f"{v}/color/{p}" for p in names], "gt_rect": gt.tolist(),
-                   **{t: vals.tolist() for t, vals in tag_values.items()},
-                   **({} if frames else {"width": size[0], "height": size[1]})}
-    if layout == "native":
-        atomic_write_text(root / "list.txt", "".join(f"{v}\n" for v in videos))
-    else:
-        atomic_write_text(root / f"{name}.json", json.dumps(meta))
+        meta[v] = _json_entry(v, _to_box(gt[0]).tolist(), [f"{v}/color/{p}" for p in names], gt.tolist(),
+                              size, frames, **{t: vals.tolist() for t, vals in tag_values.items()})
+    _vot_index(root, name, videos, layout, meta)
     return gts
 
 
-def make_vot_lt(root, name: str = "VOT2018-LT", videos: dict[str, int] | None = None,
-                size=(64, 48), layout: str = "native", frames: bool = True,
+def make_vot_lt(root: str | Path, name: str = "VOT2018-LT", videos: dict[str, int] | None = None,
+                size: tuple[int, int] = (64, 48), layout: str = "native", frames: bool = True,
                 seed: int = 0) -> dict[str, np.ndarray]:
     """VOT long-term set: like `make_vot` with boxes and a stretch of 'nan' (absent) lines."""
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    videos = videos or {"car1": 30, "group": 25}
+    rng, root, videos = _setup(root, seed, videos, {"car1": 30, "group": 25})
     gts, meta = {}, {}
     for v, n in videos.items():
         gt = random_boxes(n, size, rng)
         a = int(rng.integers(n // 3, n // 2))
         gt[a:a + 4] = np.nan
         gts[v] = gt
-        names = [f"{i:08d}.jpg" for i in range(1, n + 1)]
-        if frames:
-            _write_frames(root / v / "color", names, size, gt)
-        if layout == "native":
-            atomic_write_text(root / v / "groundtruth.txt", _lines(gt))
-        meta[v] = {"video_dir": v, "init_rect": gt[0].tolist(),
-                   "img_names": [f"{v}/color/{p}" for p in names],
-                   "gt_rect": [r.tolist() if np.isfinite(r).all() else [float("nan")] * 4 for r in gt],
-                   **({} if frames else {"width": size[0], "height": size[1]})}
-    if layout == "native":
-        atomic_write_text(root / "list.txt", "".join(f"{v}\n" for v in videos))
-    else:
-        atomic_write_text(root / f"{name}.json", json.dumps(meta))
+        names = _vot_sequence(root, v, gt, gt, size, layout, frames)
+        gt_rect = [r.tolist() if np.isfinite(r).all() else [float("nan")] * 4 for r in gt]
+        meta[v] = _json_entry(v, gt[0].tolist(), [f"{v}/color/{p}" for p in names], gt_rect, size, frames)
+    _vot_index(root, name, videos, layout, meta)
     return gts
 
 
-def make_got10k(root, split: str = "val", videos: dict[str, int] | None = None, size=(48, 36),
-                seed: int = 0) -> dict[str, np.ndarray]:
+def make_got10k(root: str | Path, split: str = "val", videos: dict[str, int] | None = None,
+                size: tuple[int, int] = (48, 36), seed: int = 0) -> dict[str, np.ndarray]:
     """GOT-10k split folder: list.txt, <seq>/00000001.jpg, groundtruth.txt, cover.label,
     absence.label, meta_info.ini (resolution). The test split keeps only the first box."""
-    rng = np.random.default_rng(seed)
-    base = Path(root) / split
-    videos = videos or {"GOT-10k_Val_000001": 10, "GOT-10k_Val_000002": 8}
+    rng, root, videos = _setup(root, seed, videos, {"GOT-10k_Val_000001": 10, "GOT-10k_Val_000002": 8})
+    base = root / split
     gts = {}
     for v, n in videos.items():
         gt = random_boxes(n, size, rng)
@@ -216,14 +224,12 @@ def make_got10k(root, split: str = "val", videos: dict[str, int] | None = None, 
     return gts
 
 
-def make_davis(root, year: int = 2017, videos: dict[str, int] | None = None, size=(40, 30),
-               objects: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
+def make_davis(root: str | Path, year: int = 2017, videos: dict[str, int] | None = None,
+               size: tuple[int, int] = (40, 30), objects: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
     """DAVIS set: JPEGImages/480p/<seq>/00000.jpg, Annotations/480p/<seq>/00000.png (2017:
     palette labels 1..objects; 2016: grey 0/255, one object), ImageSets/<year>/val.txt.
     Returns {seq: T x H x W label arrays}."""
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    videos = videos or {"dog": 6, "cat": 5}
+    rng, root, videos = _setup(root, seed, videos, {"dog": 6, "cat": 5})
     out = {}
     n_obj = objects if year == 2017 else 1
     for v, n in videos.items():

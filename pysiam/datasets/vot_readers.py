@@ -9,12 +9,13 @@ frames 00000001.jpg... in <seq>/color/ or <seq>/, and optional per-frame tags <t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pysiam.datasets.parsing import (BenchmarkFormatError, check_frame_count, check_init_row,
                                        list_frames, read_int_column, read_rows)
-from pysiam.datasets.sot_readers import match_frames
+from pysiam.datasets.sot_readers import match_frames, read_sequence_list
 from pysiam.datasets.video import Video
 
 __all__ = ["read_vot", "VOT_TAGS"]
@@ -29,13 +30,11 @@ def _check_region_kind(gt_path: Path) -> None:
         raise BenchmarkFormatError(f"{gt_path}:1: mask regions (VOT2020 and later) are not supported")
 
 
-def read_vot(root: str | Path, longterm: bool = False, **_) -> dict[str, Video]:
+def read_vot(root: str | Path, longterm: bool = False, **_: Any) -> dict[str, Video]:
     """Read a VOT short-term (or, with `longterm`, long-term) dataset folder."""
     root = Path(root)
     list_path = root / "list.txt"
-    if not list_path.is_file():
-        raise FileNotFoundError(f"VOT sequence list not found: {list_path}")
-    names = [l.strip() for l in list_path.read_text().splitlines() if l.strip()]
+    names = read_sequence_list(list_path, "VOT")
     videos = {}
     for name in names:
         seq_dir = root / name

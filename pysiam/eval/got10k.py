@@ -7,6 +7,8 @@ frames whose target is not visible (cover 0) are dropped; the IoUs of all frames
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 __all__ = ["bounded_box_iou", "got10k_video_ious", "got10k_summary", "GOT_THRESHOLDS"]
@@ -14,7 +16,7 @@ __all__ = ["bounded_box_iou", "got10k_video_ious", "got10k_summary", "GOT_THRESH
 GOT_THRESHOLDS = np.linspace(0, 1, 101)
 
 
-def _clip(boxes: np.ndarray, size) -> np.ndarray:
+def _clip(boxes: np.ndarray, size: Sequence[float]) -> np.ndarray:
     b = boxes.copy()
     b[:, 0] = np.clip(b[:, 0], 0, size[0])
     b[:, 1] = np.clip(b[:, 1], 0, size[1])
@@ -23,7 +25,7 @@ def _clip(boxes: np.ndarray, size) -> np.ndarray:
     return b
 
 
-def bounded_box_iou(a: np.ndarray, b: np.ndarray, size=None) -> np.ndarray:
+def bounded_box_iou(a: np.ndarray, b: np.ndarray, size: Sequence[float] | None = None) -> np.ndarray:
     """IoU of x,y,w,h rows after bounding both boxes by the image (width, height)."""
     if size is not None:
         a, b = _clip(a, size), _clip(b, size)
@@ -36,7 +38,8 @@ def bounded_box_iou(a: np.ndarray, b: np.ndarray, size=None) -> np.ndarray:
     return np.clip(inter / (union + np.finfo(float).eps), 0.0, 1.0)
 
 
-def got10k_video_ious(runs: list[np.ndarray], gt: np.ndarray, size, visible=None) -> np.ndarray:
+def got10k_video_ious(runs: list[np.ndarray], gt: np.ndarray, size: Sequence[float] | None,
+                      visible: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
     """Pooled IoUs of frames 1.. of every run of one video (visible frames only)."""
     out = []
     for boxes in runs:

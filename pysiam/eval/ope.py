@@ -13,6 +13,8 @@ precision, as pysot computes them.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 __all__ = ["SUCCESS_THRESHOLDS", "PRECISION_THRESHOLDS", "NORM_PRECISION_THRESHOLDS",
@@ -80,7 +82,7 @@ def ope_video_scores(gt: np.ndarray, pred: np.ndarray, visible: np.ndarray | Non
             "norm_precision": precision_curve(gt_c / wh, pred_c / wh, NORM_PRECISION_THRESHOLDS, n)}
 
 
-def ope_summary(per_video: dict[str, dict], videos=None) -> dict:
+def ope_summary(per_video: dict[str, dict], videos: Iterable[str] | None = None) -> dict:
     """Dataset numbers (plain means over the given videos) from `ope_video_scores` results."""
     names = [v for v in (videos if videos is not None else per_video) if v in per_video]
     if not names:

@@ -16,6 +16,8 @@ Semantics follow the VOT toolkit's region code as pysot uses it (non-legacy rast
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 __all__ = ["region_overlaps", "rect_to_polygon", "pixel_extent", "MAX_ROWS_PER_CHUNK"]
@@ -169,7 +171,8 @@ def _rasterised(p1, p2, box1, box2, window_w, window_h) -> np.ndarray:
     return out
 
 
-def region_overlaps(a: np.ndarray, b: np.ndarray, bounds=None) -> np.ndarray:
+def region_overlaps(a: np.ndarray, b: np.ndarray,
+                    bounds: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
     """Per-row overlap of regions `a` and `b` (N x 4 boxes or N x 2k polygons each).
 
     bounds: None (unbounded), (W, H) for all rows, or an N x 2 array of (W, H); a region is cut

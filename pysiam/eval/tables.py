@@ -5,7 +5,8 @@ import math
 
 __all__ = ["render_table", "summary_table", "attribute_table", "video_table"]
 
-def _fmt(value, spec: str) -> str:
+
+def _fmt(value: object, spec: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return format(value, spec)
@@ -22,10 +23,10 @@ def render_table(headers: list[str], rows: list[list[str]], title: str | None = 
 
 
 def _sorted(results: dict, key: str) -> list[str]:
-    def k(t):
+    def rank(t: str) -> float:
         v = results[t].get(key)
         return -v if isinstance(v, (int, float)) and not math.isnan(v) else math.inf
-    return sorted(results, key=lambda t: (k(t), t))
+    return sorted(results, key=lambda t: (rank(t), t))
 
 
 def summary_table(results: dict[str, dict], columns: tuple[str, list], title: str | None = None) -> str:

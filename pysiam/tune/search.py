@@ -14,7 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from pysiam.results.files import atomic_write_text
 from pysiam.tune.report import format_opts, override_opts, write_reports
@@ -150,9 +150,9 @@ def _evaluate(setup: EvalSetup, todo: List[Trial], workers: int, devices: Option
         pool.join()
 
 
-def run_search(setup: EvalSetup, space: SearchSpace, folder, *, shard: Tuple[int, int] = (0, 1),
+def run_search(setup: EvalSetup, space: SearchSpace, folder: Union[str, Path], *, shard: Tuple[int, int] = (0, 1),
                workers: int = 1, devices: Optional[Sequence[str]] = None,
-               max_trials: Optional[int] = None, model=None, plot: bool = True) -> SearchResult:
+               max_trials: Optional[int] = None, model: Any = None, plot: bool = True) -> SearchResult:
     """Evaluate this shard's unfinished trials of ``space`` and write the reports in ``folder``.
 
     ``max_trials`` stops after that many new trials (the table keeps them: a later call goes on).

@@ -20,60 +20,30 @@ discrete lists by index floor(u * n). Sobol (scrambled, torch's engine) and Halt
 prefix-stable: raising ``trials`` keeps the earlier trials. A grid is the product of the discrete
 lists in the order the parameters are written; with fewer trials than grid points a seeded
 permutation of the grid is cut (also prefix-stable).
+
+Parameter parsing lives in :mod:`pysiam.tune.space_parse`, the unit-cube samplers in
+:mod:`pysiam.tune.sampling`; both are re-exported here.
 """
 from __future__ import annotations
 
 import itertools
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from pysiam.tune.sampling import halton, sample_unit
+from pysiam.tune.space_parse import ALIASES, Param, SpaceError, parse_param
+
+if TYPE_CHECKING:
+    from yacs.config import CfgNode
+
 __all__ = ["SpaceError", "Param", "SearchSpace", "Trial", "METHODS", "ALIASES", "trial_key",
-           "halton", "sample_unit", "default_space", "load_space"]
+           "halton", "sample_unit", "default_space", "load_space", "space_from_dict"]
 
 METHODS = ("grid", "random", "sobol", "halton")
-
-# Short names accepted in a space file for keys whose real name is awkward.
-ALIASES = {"MASK_THRESHOLD": "TRACK.MASK_THERSHOLD"}
-
-
-class SpaceError(ValueError):
-    """An invalid search space; the message names the file and the parameter."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """One searched config key: a discrete list of ``values`` or a continuous [low, high]."""
-
-    key: str
-    values: Optional[tuple] = None
-    low: Optional[float] = None
-    high: Optional[float] = None
-    log: bool = False
-    integer: bool = False
-
-    @property
-    def discrete(self) -> bool:
-        return self.values is not None
-
-    @property
-    def short(self) -> str:
-        """The key without its section, e.g. ``PENALTY_K``."""
-        return self.key.rsplit(".", 1)[-1]
-
-    def from_unit(self, u: float, decimals: int) -> Any:
-        """The value at position ``u`` in [0, 1)."""
-        if self.discrete:
-            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
-        if self.log:
-            v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
-        else:
-            v = self.low + u * (self.high - self.low)
-        return int(round(v)) if self.integer else round(float(v), decimals)
 
 
 @dataclass(frozen=True)
@@ -95,101 +65,6 @@ class Trial:
 def trial_key(params: Dict[str, Any]) -> str:
     """Canonical text of a setting (sorted keys, exact values): identifies a trial across reruns."""
     return json.dumps({k: params[k] for k in sorted(params)}, separators=(",", ":"))
-
-
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpaceError(f"{where}: expected a number, got {value!r}")
-    return value
-
-
-def _canonical_key(name: str, where: str, valid_keys: Optional[Sequence[str]]) -> str:
-    key = ALIASES.get(name, name if "." in name else f"TRACK.{name}")
-    if valid_keys is not None and key not in valid_keys:
-        import difflib
-
-        close = difflib.get_close_matches(key, list(valid_keys), n=1, cutoff=0.6)
-        hint = f" (nearest valid key: {close[0]})" if close else ""
-        raise SpaceError(f"{where}: unknown config key {key}{hint}")
-    return key
-
-
-def _parse_param(name: str, spec: Any, where: str, valid_keys, defaults: Dict[str, Any]) -> Param:
-    key = _canonical_key(str(name), where, valid_keys)
-    default = defaults.get(key)
-    if isinstance(spec, (list, tuple)):
-        spec = {"values": list(spec)}
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-        spec = {"values": [spec]}
-    if not isinstance(spec, dict):
-        raise SpaceError(f"{where}: a parameter is a list of values or a mapping with values / "
-                         f"low, high (+ step, num or log), got {spec!r}")
-    unknown = set(spec) - {"values", "low", "high", "range", "step", "num", "log", "type"}
-    if unknown:
-        raise SpaceError(f"{where}: unknown field(s) {', '.join(sorted(unknown))} (known: values, "
-                         f"low, high, range, step, num, log, type)")
-    if "type" in spec:
-        kind = spec["type"]
-    elif default is not None:
-        kind = "int" if isinstance(default, int) and not isinstance(default, bool) else "float"
-    else:   # no config to ask: integers when every given number is one
-        given = spec.get("values", [spec.get(k) for k in ("low", "high", "step") if k in spec])
-        ints = isinstance(given, (list, tuple)) and given and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in given)
-        kind = "int" if ints else "float"
-    if kind not in ("int", "float"):
-        raise SpaceError(f"{where}: type must be 'int' or 'float', not {kind!r}")
-    integer = kind == "int"
-
-    def cast(v):
-        if not integer:
-            return float(v)
-        if float(v) != round(v):
-            raise SpaceError(f"{where}: {key} takes integers, got {v!r}")
-        return int(round(v))
-    if "values" in spec:
-        vals = spec["values"]
-        if not isinstance(vals, (list, tuple)) or not vals:
-            raise SpaceError(f"{where}: 'values' must be a non-empty list")
-        out = []
-        for i, v in enumerate(vals):
-            v = cast(_number(v, f"{where}: values[{i}]"))
-            if v not in out:
-                out.append(v)
-        return Param(key, values=tuple(out), integer=integer)
-    if "range" in spec:
-        r = spec["range"]
-        if not isinstance(r, (list, tuple)) or len(r) != 2:
-            raise SpaceError(f"{where}: 'range' must be [low, high]")
-        low, high = r
-    else:
-        if "low" not in spec or "high" not in spec:
-            raise SpaceError(f"{where}: give 'values', or 'low' and 'high' (or 'range')")
-        low, high = spec["low"], spec["high"]
-    low, high = float(_number(low, f"{where}: low")), float(_number(high, f"{where}: high"))
-    if not high >= low:
-        raise SpaceError(f"{where}: high ({high:g}) is below low ({low:g})")
-    log = bool(spec.get("log", False))
-    if log and low <= 0:
-        raise SpaceError(f"{where}: a log range needs low > 0, got {low:g}")
-    if "step" in spec and "num" in spec:
-        raise SpaceError(f"{where}: give 'step' or 'num', not both")
-    if "step" in spec:
-        step = float(_number(spec["step"], f"{where}: step"))
-        if step <= 0:
-            raise SpaceError(f"{where}: step must be > 0, got {step:g}")
-        n = int(math.floor((high - low) / step + 1e-9)) + 1
-        decimals = max(0, -int(math.floor(math.log10(step))) + 3)
-        vals = [cast(round(low + i * step, decimals)) for i in range(n)]
-        return Param(key, values=tuple(dict.fromkeys(vals)), integer=integer)
-    if "num" in spec:
-        num = int(_number(spec["num"], f"{where}: num"))
-        if num < 1:
-            raise SpaceError(f"{where}: num must be >= 1")
-        pts = np.geomspace(low, high, num) if log else np.linspace(low, high, num)
-        vals = [cast(round(float(v), 10)) for v in pts]
-        return Param(key, values=tuple(dict.fromkeys(vals)), integer=integer)
-    return Param(key, low=low, high=high, log=log, integer=integer)
 
 
 @dataclass
@@ -271,46 +146,6 @@ class SearchSpace:
         return f"{self.method} ({size}, seed {self.seed}): " + "; ".join(parts)
 
 
-# --------------------------------------------------------------------------------- sampling
-_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71)
-
-
-def halton(n: int, dim: int, skip: int = 1) -> np.ndarray:
-    """The first n points (from index ``skip``) of the Halton sequence in [0, 1)^dim.
-
-    Coordinate j is the radical inverse of the index in the j-th prime base: the base-b digits
-    of the index mirrored behind the radix point. Index 0 (the origin) is skipped by default.
-    """
-    if dim > len(_PRIMES):
-        raise ValueError(f"halton: at most {len(_PRIMES)} dimensions, got {dim}")
-    idx = np.arange(skip, skip + n, dtype=np.int64)
-    out = np.zeros((n, dim))
-    for j in range(dim):
-        b = _PRIMES[j]
-        rest = idx.copy()
-        scale = 1.0 / b
-        while (rest > 0).any():
-            out[:, j] += (rest % b) * scale
-            rest //= b
-            scale /= b
-    return out
-
-
-def sample_unit(method: str, n: int, dim: int, seed: int) -> np.ndarray:
-    """n points in [0, 1)^dim: 'random' (numpy PCG64), 'sobol' (scrambled, torch) or 'halton'."""
-    if method == "random":
-        return np.random.default_rng(seed).random((n, dim))
-    if method == "sobol":
-        import torch
-        from torch.quasirandom import SobolEngine
-
-        pts = SobolEngine(dim, scramble=True, seed=seed).draw(n, dtype=torch.float64).numpy()
-        return np.minimum(pts, np.nextafter(1.0, 0.0))
-    if method == "halton":
-        return halton(n, dim)
-    raise ValueError(f"unknown sampling method {method!r}; known: random, sobol, halton")
-
-
 # --------------------------------------------------------------------------------- loading
 def space_from_dict(data: Dict[str, Any], source: str = "<dict>",
                     valid_keys: Optional[Sequence[str]] = None,
@@ -325,7 +160,7 @@ def space_from_dict(data: Dict[str, Any], source: str = "<dict>",
     params = data.get("params")
     if not isinstance(params, dict) or not params:
         raise SpaceError(f"{source}: 'params' must be a non-empty mapping of config keys")
-    parsed = [_parse_param(k, v, f"{source}: params.{k}", valid_keys, defaults or {})
+    parsed = [parse_param(k, v, f"{source}: params.{k}", valid_keys, defaults or {})
               for k, v in params.items()]
     trials = data.get("trials")
     return SearchSpace(parsed, method=str(data.get("method", "sobol")),
@@ -335,7 +170,7 @@ def space_from_dict(data: Dict[str, Any], source: str = "<dict>",
                        source=source)
 
 
-def _cfg_defaults(cfg) -> Dict[str, Any]:
+def _cfg_defaults(cfg: CfgNode) -> Dict[str, Any]:
     from pysiam.config import flatten_keys
 
     out = {}
@@ -347,7 +182,7 @@ def _cfg_defaults(cfg) -> Dict[str, Any]:
     return out
 
 
-def load_space(path: Union[str, Path], cfg=None) -> SearchSpace:
+def load_space(path: Union[str, Path], cfg: Optional[CfgNode] = None) -> SearchSpace:
     """Read a space YAML (a path, or the name of a shipped space in pysiam/configs/tune_spaces).
 
     With ``cfg``, every key must exist in it and integer keys take integer values.
@@ -374,7 +209,7 @@ def load_space(path: Union[str, Path], cfg=None) -> SearchSpace:
     return space_from_dict(data, str(p), list(defaults) if cfg is not None else None, defaults)
 
 
-def default_space(cfg) -> SearchSpace:
+def default_space(cfg: Optional[CfgNode]) -> SearchSpace:
     """pysot's usual ranges: penalty k, window influence, lr (and the mask threshold for SiamMask)."""
     data: Dict[str, Any] = {"method": "sobol", "trials": 32, "params": {
         "PENALTY_K": {"low": 0.0, "high": 0.5},

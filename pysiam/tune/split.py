@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 __all__ = ["read_video_list", "select_videos"]
 
 
-def read_video_list(path, known: Sequence[str]) -> List[str]:
+def read_video_list(path: Union[str, Path], known: Sequence[str]) -> List[str]:
     """Video names from a text file, one per line ('#' comments and blank lines skipped)."""
     path = Path(path)
     if not path.is_file():
@@ -30,7 +30,7 @@ def read_video_list(path, known: Sequence[str]) -> List[str]:
 
 
 def select_videos(names: Sequence[str], val_videos: Optional[Sequence[str]] = None,
-                  videos_file=None, fraction: Optional[float] = None,
+                  videos_file: Union[str, Path, None] = None, fraction: Optional[float] = None,
                   seed: int = 0) -> Tuple[List[str], str]:
     """(videos to tune on, a description of the split; '' when it is the whole set).
 

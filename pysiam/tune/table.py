@@ -15,7 +15,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 from pysiam.results.files import atomic_write_text
 
@@ -87,7 +87,7 @@ def _ends_with_newline(path: Path) -> bool:
         return f.read(1) == b"\n"
 
 
-def json_safe(obj):
+def json_safe(obj: Any) -> Any:
     """NaN / inf become None so that every line is strict JSON."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -54,10 +54,10 @@ class ColourMatchModel:
         self.mask_head = "toy" if mask else None
         self.refine_head = "toy" if mask else None
 
-    def eval(self):
+    def eval(self) -> ColourMatchModel:
         return self
 
-    def to(self, device):
+    def to(self, device: Union[str, torch.device]) -> ColourMatchModel:
         return self
 
     def _similarity(self, img: torch.Tensor) -> np.ndarray:
@@ -113,7 +113,7 @@ class ColourMatchModel:
     def _score_size(self, n: int) -> int:
         return (n - 127) // self.stride + 1 + self.base_size
 
-    def refine_with(self, out: dict, pos) -> torch.Tensor:
+    def refine_with(self, out: dict, pos: Union[torch.Tensor, Sequence[int]]) -> torch.Tensor:
         """127 x 127 logits of the colour similarity in the exemplar-sized window at (row, col)."""
         self.calls["mask_refine"] += 1
         positions = pos.tolist() if isinstance(pos, torch.Tensor) else [pos]
@@ -133,7 +133,7 @@ def make_toy_model(delay: float = 0.0, mask: bool = False) -> ColourMatchModel:
     return ColourMatchModel(delay=delay, mask=mask)
 
 
-def _draw(img: np.ndarray, box, colour) -> None:
+def _draw(img: np.ndarray, box: Sequence[float], colour: Tuple[int, int, int]) -> None:
     x, y, w, h = (int(round(v)) for v in box)
     img[max(0, y):max(0, y + h), max(0, x):max(0, x + w)] = colour
 
@@ -143,7 +143,8 @@ _LAYOUT_FILES = {"otb": ("img", "groundtruth_rect.txt", "{:04d}.png", False),
                  "vot": ("color", "groundtruth.txt", "{:08d}.png", True)}
 
 
-def make_distractor_benchmark(root, videos: Optional[Dict[str, int]] = None, size=(96, 64),
+def make_distractor_benchmark(root: Union[str, Path], videos: Optional[Dict[str, int]] = None,
+                              size: Tuple[int, int] = (96, 64),
                               target: int = 10, gap: int = 13, speed: float = 1.5,
                               layout: str = "otb") -> Dict[str, np.ndarray]:
     """Target + distractor videos in the OTB layout (<Seq>/img/0001.png, groundtruth_rect.txt)

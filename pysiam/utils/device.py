@@ -1,14 +1,14 @@
 """Choosing the torch device from an explicit argument or the config (``DEVICE``, ``CUDA``)."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 
 DeviceLike = Union[str, torch.device, None]
 
 
-def resolve_device(device: DeviceLike = None, cfg=None) -> torch.device:
+def resolve_device(device: DeviceLike = None, cfg: Any = None) -> torch.device:
     """The device to run on.
 
     Order: an explicit ``device`` ('cpu', 'cuda', 'cuda:1', a torch.device), then ``cfg.DEVICE``;
@@ -30,7 +30,7 @@ def resolve_device(device: DeviceLike = None, cfg=None) -> torch.device:
     return dev
 
 
-def model_device(model) -> Optional[torch.device]:
+def model_device(model: Any) -> Optional[torch.device]:
     """Device of a module's first parameter or buffer (None for objects without any)."""
     for getter in ("parameters", "buffers"):
         fn = getattr(model, getter, None)

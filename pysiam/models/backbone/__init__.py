@@ -1,7 +1,7 @@
 """Backbones by pysot's ``BACKBONE.TYPE`` names; each returns a list of feature maps."""
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Any, Callable, Dict
 
 from ..tables import build_from_table
 from .alexnet import AlexNet, AlexNetLegacy, alexnet, alexnetlegacy
@@ -25,6 +25,6 @@ BACKBONES: Dict[str, Callable[..., Backbone]] = {
 }
 
 
-def build_backbone(name: str, **kwargs) -> Backbone:
+def build_backbone(name: str, **kwargs: Any) -> Backbone:
     """Instantiate the backbone registered as ``name`` with keyword arguments ``kwargs``."""
     return build_from_table(BACKBONES, "backbone", name, kwargs)

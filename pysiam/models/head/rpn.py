@@ -19,7 +19,7 @@ from torch import nn
 
 from ..xcorr import xcorr_depthwise, xcorr_fast
 
-__all__ = ["DepthwiseXCorr", "UPChannelRPN", "DepthwiseRPN", "MultiRPN"]
+__all__ = ["DepthwiseXCorr", "UPChannelRPN", "DepthwiseRPN", "MultiLevel", "MultiRPN"]
 
 Tensors = Union[torch.Tensor, List[torch.Tensor]]
 
@@ -109,21 +109,21 @@ class DepthwiseRPN(nn.Module):
         return self.match(self.encode_template(z), x)
 
 
-class MultiRPN(nn.Module):
-    """One :class:`DepthwiseRPN` per level (``rpn2``, ``rpn3``, ...), outputs fused over levels.
+class MultiLevel(nn.Module):
+    """Base of the multi-level heads: one sub-head per feature level, named ``<prefix><level + 2>``
+    (``rpn2``, ``rpn3``, ... over ResNet layers 2-4), whose ``(cls, loc)`` maps are fused by a plain
+    mean or, with ``weighted``, by the learned ``softmax(cls_weight)`` / ``softmax(loc_weight)``.
 
-    ``weighted=True``: weights ``softmax(cls_weight)`` / ``softmax(loc_weight)`` (learned, start
-    equal); ``weighted=False``: plain mean.
+    Subclasses call :meth:`_add_levels` in ``__init__`` and implement ``encode_template`` and
+    ``match`` (ending in :meth:`_fuse_levels`).
     """
 
-    def __init__(self, anchor_num: int = 5, in_channels: Sequence[int] = (256, 256, 256), weighted: bool = False):
-        super().__init__()
-        in_channels = list(in_channels)
+    def _add_levels(self, prefix: str, heads: Sequence[nn.Module], weighted: bool) -> None:
         self.weighted = bool(weighted)
-        self.num = len(in_channels)
-        self._names = [f"rpn{i + 2}" for i in range(self.num)]
-        for name, c in zip(self._names, in_channels):
-            self.add_module(name, DepthwiseRPN(anchor_num, c, c))
+        self.num = len(heads)
+        self._names = [f"{prefix}{i + 2}" for i in range(self.num)]
+        for name, head in zip(self._names, heads):
+            self.add_module(name, head)
         if self.weighted:
             self.cls_weight = nn.Parameter(torch.ones(self.num))
             self.loc_weight = nn.Parameter(torch.ones(self.num))
@@ -131,16 +131,10 @@ class MultiRPN(nn.Module):
     def _levels(self, feats: Tensors) -> List[torch.Tensor]:
         feats = [feats] if isinstance(feats, torch.Tensor) else list(feats)
         if len(feats) != self.num:
-            raise ValueError(f"MultiRPN expects {self.num} feature levels, got {len(feats)}")
+            raise ValueError(f"{type(self).__name__} expects {self.num} feature levels, got {len(feats)}")
         return feats
 
-    def encode_template(self, zs: Tensors) -> List[Any]:
-        return [getattr(self, n).encode_template(z) for n, z in zip(self._names, self._levels(zs))]
-
-    def match(self, template: List[Any], xs: Tensors) -> Tuple[torch.Tensor, torch.Tensor]:
-        outs = [getattr(self, n).match(t, x) for n, t, x in zip(self._names, template, self._levels(xs))]
-        cls = [o[0] for o in outs]
-        loc = [o[1] for o in outs]
+    def _fuse_levels(self, cls: List[torch.Tensor], loc: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         if self.weighted:
             return self.fuse(cls, F.softmax(self.cls_weight, 0)), self.fuse(loc, F.softmax(self.loc_weight, 0))
         return sum(cls) / self.num, sum(loc) / self.num
@@ -152,3 +146,22 @@ class MultiRPN(nn.Module):
 
     def forward(self, zs: Tensors, xs: Tensors) -> Tuple[torch.Tensor, torch.Tensor]:
         return self.match(self.encode_template(zs), xs)
+
+
+class MultiRPN(MultiLevel):
+    """One :class:`DepthwiseRPN` per level (``rpn2``, ``rpn3``, ...), outputs fused over levels.
+
+    ``weighted=True``: weights ``softmax(cls_weight)`` / ``softmax(loc_weight)`` (learned, start
+    equal); ``weighted=False``: plain mean.
+    """
+
+    def __init__(self, anchor_num: int = 5, in_channels: Sequence[int] = (256, 256, 256), weighted: bool = False):
+        super().__init__()
+        self._add_levels("rpn", [DepthwiseRPN(anchor_num, c, c) for c in in_channels], weighted)
+
+    def encode_template(self, zs: Tensors) -> List[Any]:
+        return [getattr(self, n).encode_template(z) for n, z in zip(self._names, self._levels(zs))]
+
+    def match(self, template: List[Any], xs: Tensors) -> Tuple[torch.Tensor, torch.Tensor]:
+        outs = [getattr(self, n).match(t, x) for n, t, x in zip(self._names, template, self._levels(xs))]
+        return self._fuse_levels([o[0] for o in outs], [o[1] for o in outs])

@@ -1,7 +1,7 @@
 """Necks by pysot's ``ADJUST.TYPE`` names."""
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Any, Callable, Dict
 
 from torch import nn
 
@@ -16,6 +16,6 @@ NECKS: Dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build_neck(name: str, **kwargs) -> nn.Module:
+def build_neck(name: str, **kwargs: Any) -> nn.Module:
     """Instantiate the neck registered as ``name``."""
     return build_from_table(NECKS, "neck", name, kwargs)

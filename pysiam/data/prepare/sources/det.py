@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..base import Frame, Source, Target, Video, VideoRef, register_source
-from .imagenet_xml import parse_objects, subset_dirs
+from ..base import Frame, Target, Video, VideoRef, register_source
+from .imagenet_xml import ImageNetSource, parse_objects
 
 _TRAIN = {"a": "train/ILSVRC2013_train"}
 _TRAIN.update({chr(ord("b") + i): f"train/ILSVRC2014_train_{i:04d}" for i in range(7)})
@@ -19,17 +19,13 @@ SUBSETS = {"train": _TRAIN, "val": {"i": "val"}}
 
 
 @register_source("det")
-class DetSource(Source):
-    name = "det"
+class DetSource(ImageNetSource):
+    name, kind, subsets = "det", "DET", SUBSETS
 
-    def list_videos(self) -> list[VideoRef]:
-        refs = []
-        for letter, native in SUBSETS[self.split].items():
-            ann_dir, img_dir = subset_dirs(self.root, "DET", letter, native)
-            for xml in sorted(ann_dir.rglob("*.xml")):
-                image = img_dir / xml.relative_to(ann_dir).with_suffix(".JPEG")
-                refs.append(VideoRef(f"{letter}/{xml.stem}", (str(xml), str(image))))
-        return refs
+    def subset_videos(self, letter: str, ann_dir: Path, img_dir: Path) -> list[VideoRef]:
+        return [VideoRef(f"{letter}/{xml.stem}",
+                         (str(xml), str(img_dir / xml.relative_to(ann_dir).with_suffix(".JPEG"))))
+                for xml in sorted(ann_dir.rglob("*.xml"))]
 
     def load_video(self, ref: VideoRef) -> Video:
         xml, image = (Path(p) for p in ref.payload)

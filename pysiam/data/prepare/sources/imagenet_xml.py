@@ -4,9 +4,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import ClassVar, Mapping, Optional
 
-from ..base import AnnotationError, PrepareError
+from ..base import AnnotationError, PrepareError, Source, VideoRef
 
 
 @dataclass
@@ -57,3 +57,21 @@ def subset_dirs(root: Path, kind: str, letter: str, native: str) -> tuple[Path, 
             return ann, root / "Data" / kind / rel
     raise PrepareError(f"{kind.lower()}: neither Annotations/{kind}/train/{letter} nor "
                        f"Annotations/{kind}/{native} exists under {root}")
+
+
+class ImageNetSource(Source):
+    """An ILSVRC source (``kind`` DET or VID) whose splits are pysot subset letters (``subsets``)."""
+
+    kind: ClassVar[str] = ""
+    subsets: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+
+    def list_videos(self) -> list[VideoRef]:
+        refs = []
+        for letter, native in self.subsets[self.split].items():
+            ann_dir, img_dir = subset_dirs(self.root, self.kind, letter, native)
+            refs += self.subset_videos(letter, ann_dir, img_dir)
+        return refs
+
+    def subset_videos(self, letter: str, ann_dir: Path, img_dir: Path) -> list[VideoRef]:
+        """The videos of one subset, given its annotation and image folders."""
+        raise NotImplementedError

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..base import Frame, Source, Target, Video, VideoRef, register_source
-from .imagenet_xml import parse_objects, subset_dirs
+from ..base import Frame, Target, Video, VideoRef, register_source
+from .imagenet_xml import ImageNetSource, parse_objects
 
 SUBSETS = {
     "train": {"a": "train/ILSVRC2015_VID_train_0000", "b": "train/ILSVRC2015_VID_train_0001",
@@ -23,16 +23,12 @@ SUBSETS = {
 
 
 @register_source("vid")
-class VidSource(Source):
-    name = "vid"
+class VidSource(ImageNetSource):
+    name, kind, subsets = "vid", "VID", SUBSETS
 
-    def list_videos(self) -> list[VideoRef]:
-        refs = []
-        for letter, native in SUBSETS[self.split].items():
-            ann_dir, img_dir = subset_dirs(self.root, "VID", letter, native)
-            for video in sorted(p.name for p in ann_dir.iterdir() if p.is_dir()):
-                refs.append(VideoRef(f"{letter}/{video}", (str(ann_dir / video), str(img_dir / video))))
-        return refs
+    def subset_videos(self, letter: str, ann_dir: Path, img_dir: Path) -> list[VideoRef]:
+        return [VideoRef(f"{letter}/{video}", (str(ann_dir / video), str(img_dir / video)))
+                for video in sorted(p.name for p in ann_dir.iterdir() if p.is_dir())]
 
     def load_video(self, ref: VideoRef) -> Video:
         ann_dir, img_dir = (Path(p) for p in ref.payload)
