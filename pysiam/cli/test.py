@@ -107,22 +107,17 @@ def _load_model(cfg, args, device):
     return prepare_from_cfg(model, cfg, device)
 
 
-def _run(args) -> int:
-    import torch
-    from tqdm import tqdm
-
+def _setup(args):
+    """(cfg, dataset, protocol, result folder): the config, the benchmark and the checked run manifest."""
     from pysiam.datasets import build_dataset
-    from pysiam.protocols import RunOptions, Where, get_protocol
+    from pysiam.protocols import Where, get_protocol
     from pysiam.results.manifest import RunManifest, require_snapshot, write_or_check
-    from pysiam.runner.sequential import run_videos
-    from pysiam.tracker import build_tracker
     from pysiam.utils.device import resolve_device
 
     cfg = load_config(args.config, strip_separator(args.opts))
     apply_inference_arguments(cfg, args)
     if args.batch < 1:
         raise ValueError(f"--batch must be >= 1, got {args.batch}")
-    rank, world = parse_shard(args.shard)
     options = {"split": args.split} if args.split else {}
     dataset = build_dataset(args.dataset, args.dataset_root, layout=args.layout, videos=args.videos,
                             **options)
@@ -132,24 +127,28 @@ def _run(args) -> int:
                          f"(MASK.MASK True), not {args.config}")
     require_snapshot(args.snapshot, args.random_weights, args.config)
     where = Where(args.output, dataset.name, tracker_name(args, cfg))
-    dev = resolve_device(args.device, cfg)
-    manifest = RunManifest.create(cfg, args.snapshot, device=dev.type, protocol={
+    manifest = RunManifest.create(cfg, args.snapshot, device=resolve_device(args.device, cfg).type, protocol={
         "dataset": dataset.name, "protocol": protocol.name, "skip": args.skip, "split": args.split or ""})
     write_or_check(where.dir, manifest, overwrite=args.overwrite)
+    return cfg, dataset, protocol, where
 
-    videos = list(dataset)[rank::world]
-    todo = [v for v in videos if args.overwrite or not protocol.has_result(where, v)]
-    logger.info("%s: %d video(s) in this shard (%d/%d), %d already done, tracker %r",
-                dataset.name, len(videos), rank, world, len(videos) - len(todo), where.tracker)
-    if not todo:
-        return 0
+
+def _device(args, cfg, world: int):
+    """--device, else the local GPU of this torchrun rank, else cfg.DEVICE / auto."""
+    import torch
+
+    from pysiam.utils.device import resolve_device
 
     device = args.device
     if device is None and world > 1 and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
         device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-    if device is not None:
-        dev = resolve_device(device, cfg)
-    model = _load_model(cfg, args, dev)
+    return resolve_device(device, cfg)
+
+
+def _progress(args, protocol, where, todo):
+    """(progress bar, on_done callback writing a finished video's files and its log line)."""
+    from tqdm import tqdm
+
     bar = tqdm(total=sum(len(v) for v in todo), unit="frame",
                disable=args.no_progress or not sys.stderr.isatty(), dynamic_ncols=True)
     done = [0]
@@ -162,11 +161,29 @@ def _run(args) -> int:
         bar.set_postfix(fps=f"{fps:.1f}")
         tqdm.write(f"({done[0]:3d}/{len(todo)}) {video.name:20s} {spent:6.1f}s {fps:6.1f} fps {info}",
                    file=sys.stderr)
+    return bar, on_done
 
+
+def _run(args) -> int:
+    from pysiam.protocols import RunOptions
+    from pysiam.runner.sequential import run_videos
+    from pysiam.tracker import build_tracker
+
+    cfg, dataset, protocol, where = _setup(args)
+    rank, world = parse_shard(args.shard)
+    videos = list(dataset)[rank::world]
+    todo = [v for v in videos if args.overwrite or not protocol.has_result(where, v)]
+    logger.info("%s: %d video(s) in this shard (%d/%d), %d already done, tracker %r",
+                dataset.name, len(videos), rank, world, len(videos) - len(todo), where.tracker)
+    if not todo:
+        return 0
+    dev = _device(args, cfg, world)
+    model = _load_model(cfg, args, dev)
+    bar, on_done = _progress(args, protocol, where, todo)
     if args.batch > 1 and not protocol.batchable:
         logger.warning("--batch: the %s protocol runs one video at a time", protocol.name)
     bar.set_description(f"batch of {args.batch}" if args.batch > 1 else dataset.name)
-    run_videos(protocol, lambda: build_tracker(cfg, model, device=device), todo,
+    run_videos(protocol, lambda: build_tracker(cfg, model, device=dev), todo,
                RunOptions.from_config(cfg, skip=args.skip), batch=args.batch,
                prefetch=int(cfg.INFERENCE.PREFETCH), decode=str(cfg.INFERENCE.DECODE), on_done=on_done,
                on_frame=lambda: bar.update(1), device=dev)

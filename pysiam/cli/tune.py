@@ -133,21 +133,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return code or result
 
 
-def _run(args) -> int:
+def _tuning_set(args, cfg):
+    """(the whole dataset, the tuning videos as a Dataset, their names, the split's description)."""
     from pysiam.datasets import Dataset, build_dataset
-    from pysiam.cli.test import parse_shard
-    from pysiam.results.manifest import default_tracker_name
     from pysiam.protocols import get_protocol
-    from pysiam.tune import (TEST_SET_WARNING, EvalSetup, default_space, load_space,
-                             resolve_metric, run_search, select_videos, write_search_reports)
-    from pysiam.tune.report import format_opts, override_opts
+    from pysiam.tune import select_videos
 
-    args.opts = strip_separator(args.opts)  # '--val-videos a b -- KEY VALUE'
-    cfg = load_config(args.config, args.opts)
-    apply_inference_arguments(cfg, args)
-    shard = parse_shard(args.shard)
-    space = load_space(args.space, cfg) if args.space else default_space(cfg)
-    space = space.with_overrides(args.method, args.trials, args.seed)
     options = {"split": args.split} if args.split else {}
     full = build_dataset(args.dataset, args.dataset_root, layout=args.layout, **options)
     if get_protocol(full.protocol).needs_mask and not cfg.MASK.MASK:
@@ -157,12 +148,14 @@ def _run(args) -> int:
                                        args.val_fraction, args.val_seed)
     dataset = Dataset(full.name, full.root, {n: full.videos[n] for n in chosen}, full.protocol,
                       eao_interval=full.eao_interval, meta=full.meta)
-    metric = resolve_metric(dataset.protocol, args.metric)
-    name = args.name or default_tracker_name(args.config, args.snapshot, cfg)
-    folder = Path(args.output or Path("tune") / full.name / name)
-    folder.mkdir(parents=True, exist_ok=True)
+    return full, dataset, chosen, split_text
 
-    from pysiam.results.files import atomic_write_text
+
+def _write_split(folder: Path, full, chosen, split_text: str) -> None:
+    """videos.txt and heldout.txt of the search folder, and the fairness warning."""
+    from pysiam.tune import TEST_SET_WARNING
+    from pysiam.utils.atomic import atomic_write_text
+
     atomic_write_text(folder / "videos.txt", "".join(f"{v}\n" for v in chosen))
     heldout = [v for v in full.names if v not in set(chosen)]
     if heldout:
@@ -174,6 +167,39 @@ def _run(args) -> int:
     else:
         logger.info("%s; %d held-out video(s) listed in %s", split_text, len(heldout),
                     folder / "heldout.txt")
+
+
+def _print_best(best, metric: str, setup, dataset, folder: Path, split_text: str) -> None:
+    from pysiam.tune.report import format_opts, override_opts
+
+    opts = override_opts(best["params"], setup.opts)
+    score = best["score"] if best["score"] is not None else float("nan")
+    print(f"best {metric} = {score:.4f} ({best.get('trial', '?')}) on {len(dataset)} "
+          f"{dataset.name} video(s)")
+    print(f"  config:    {folder / 'best.yaml'}")
+    print(f"  overrides: {format_opts(opts)}")
+    if not split_text:
+        print("  note: tuned on the test videos themselves - not a fair evaluation")
+
+
+def _run(args) -> int:
+    from pysiam.cli.test import parse_shard
+    from pysiam.results.manifest import default_tracker_name
+    from pysiam.tune import (EvalSetup, default_space, load_space, resolve_metric, run_search,
+                             write_search_reports)
+
+    args.opts = strip_separator(args.opts)  # '--val-videos a b -- KEY VALUE'
+    cfg = load_config(args.config, args.opts)
+    apply_inference_arguments(cfg, args)
+    shard = parse_shard(args.shard)
+    space = load_space(args.space, cfg) if args.space else default_space(cfg)
+    space = space.with_overrides(args.method, args.trials, args.seed)
+    full, dataset, chosen, split_text = _tuning_set(args, cfg)
+    metric = resolve_metric(dataset.protocol, args.metric)
+    folder = Path(args.output or Path("tune") / full.name /
+                  (args.name or default_tracker_name(args.config, args.snapshot, cfg)))
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_split(folder, full, chosen, split_text)
     setup = EvalSetup(cfg=cfg, dataset=dataset,
                       model_factory=functools.partial(load_model, cfg, args.snapshot, args.trust_checkpoint),
                       metric=metric, skip=args.skip, eao_window=args.eao_window,
@@ -187,21 +213,13 @@ def _run(args) -> int:
     else:
         if not args.snapshot:
             logger.warning("no --snapshot given: the model has random weights")
-        result = run_search(setup, space, folder, shard=shard, workers=args.workers,
-                            devices=_devices(args.device, args.workers),
-                            max_trials=args.max_trials, plot=not args.no_plot)
-        best = result.best
+        best = run_search(setup, space, folder, shard=shard, workers=args.workers,
+                          devices=_devices(args.device, args.workers),
+                          max_trials=args.max_trials, plot=not args.no_plot).best
     if best is None:
         print(f"no finished trials in {folder}")
         return 0
-    opts = override_opts(best["params"], setup.opts)
-    score = best["score"] if best["score"] is not None else float("nan")
-    print(f"best {metric} = {score:.4f} ({best.get('trial', '?')}) on {len(dataset)} "
-          f"{dataset.name} video(s)")
-    print(f"  config:    {folder / 'best.yaml'}")
-    print(f"  overrides: {format_opts(opts)}")
-    if not split_text:
-        print("  note: tuned on the test videos themselves - not a fair evaluation")
+    _print_best(best, metric, setup, dataset, folder, split_text)
     return 0
 
 

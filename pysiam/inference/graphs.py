@@ -68,5 +68,5 @@ class StaticGraph:
             for buf, t in zip(entry[1], tensors):
                 if buf.data_ptr() != t.data_ptr():
                     buf.copy_(t, non_blocking=True)
-            entry[2]()
+        entry[2]()  # a CUDA graph capture records the kernels without running them: replay every call
         return entry[3]
