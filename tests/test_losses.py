@@ -6,8 +6,9 @@ import torch
 
 from pysiam.config import get_cfg
 from pysiam.training.forward import mask_windows_at
-from pysiam.training.losses import (log_softmax_cls, loss_weights, mask_iou_stats, mask_soft_margin,
-                                    select_cross_entropy, total_loss, weighted_l1)
+from pysiam.training.losses import (iou_loss, log_softmax_cls, mask_iou_stats, mask_soft_margin,
+                                    select_cross_entropy, select_iou_loss, total_loss, weighted_l1)
+from pysiam.training.settings import LossWeights
 
 
 def test_log_softmax_cls_is_class_major():
@@ -83,12 +84,56 @@ def test_mask_windows_at_siammask_geometry():
 
 def test_loss_weights_and_total():
     cfg = get_cfg()
-    assert loss_weights(cfg, "rpn") == {"cls": 1.0, "loc": 1.2}
+    assert LossWeights.from_config(cfg).for_stage("rpn") == {"cls": 1.0, "loc": 1.2}
     cfg.TRAIN.MASK_WEIGHT = 36
-    assert loss_weights(cfg, "mask") == {"cls": 1.0, "loc": 1.2, "mask": 36.0}
-    assert loss_weights(cfg, "refine") == {"mask": 36.0}
+    weights = LossWeights.from_config(cfg)
+    assert weights.for_stage("mask") == {"cls": 1.0, "loc": 1.2, "mask": 36.0}
+    assert weights.for_stage("refine") == {"mask": 36.0}
     losses = {"cls": torch.tensor(0.5), "loc": torch.tensor(2.0), "mask": torch.tensor(0.1)}
     assert total_loss(losses, {"cls": 1.0, "loc": 1.2}).item() == pytest.approx(0.5 + 2.4)
     assert total_loss(losses, {"cls": 1.0, "loc": 1.2, "mask": 36}).item() == pytest.approx(0.5 + 2.4 + 3.6)
     with pytest.raises(KeyError, match="mask"):
         total_loss({"cls": torch.tensor(1.0)}, {"cls": 1.0, "mask": 1.0})
+
+
+def test_iou_loss_hand_computed():
+    # same point, pred box (l, t, r, b) = (2, 2, 2, 2): 4x4; target (1, 1, 3, 3): 4x4 shifted by 1
+    pred = torch.tensor([[2.0, 2.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0]])
+    target = torch.tensor([[1.0, 1.0, 3.0, 3.0], [1.0, 1.0, 1.0, 1.0]])
+    # row 0: intersection (1 + 2) * (1 + 2) = 9, union 16 + 16 - 9 = 23; row 1: identical 2x2
+    iou0, iou1 = (9 + 1) / (23 + 1), 1.0
+    assert iou_loss(pred, target).item() == pytest.approx(((1 - iou0) + (1 - iou1)) / 2, rel=1e-6)
+    assert iou_loss(pred, target, "iou").item() == pytest.approx(-(math.log(iou0) + math.log(iou1)) / 2, rel=1e-6)
+    # GIoU: the hull of row 0 is (2 + 3) * (2 + 3) = 25 (+1e-7), so GIoU = iou0 - (25 - 23) / 25
+    assert iou_loss(pred, target, "giou").item() == pytest.approx(((1 - (iou0 - 2 / 25)) + 0.0) / 2, rel=1e-5)
+    with pytest.raises(ValueError, match="linear_iou"):
+        iou_loss(pred, target, "l2")
+    empty = torch.zeros(0, 4, requires_grad=True)
+    assert iou_loss(empty, torch.zeros(0, 4)).item() == 0.0
+
+
+def test_select_iou_loss_uses_positive_points_of_the_batch():
+    b, s = 2, 3
+    pred = torch.ones(b, 4, s, s)
+    label = torch.ones(b, 4, s, s)
+    label[1, :, 2, 0] = torch.tensor([3.0, 1.0, 1.0, 1.0])   # 4 x 2 vs pred 2 x 2: I 4, U 8
+    cls = torch.full((b, s, s), -1)
+    cls[0, 1, 1] = 1            # a perfect prediction
+    cls[1, 2, 0] = 1
+    cls[1, 0, 0] = 0            # negatives do not count
+    label[1, :, 0, 0] = 50.0
+    want = ((1 - 1.0) + (1 - (4 + 1) / (8 + 1))) / 2
+    assert select_iou_loss(pred, label, cls).item() == pytest.approx(want, rel=1e-6)
+    assert select_iou_loss(pred, label, torch.zeros(b, s, s)).item() == 0.0
+
+
+def test_family_losses_of_a_batch():
+    from pysiam.training.losses import anchor_losses, point_losses
+    out = {"cls": torch.zeros(1, 2, 2, 2), "loc": torch.ones(1, 4, 2, 2)}
+    batch = {"label_cls": torch.tensor([[[1, 0], [-1, -1]]]), "label_loc": torch.ones(1, 4, 2, 2)}
+    got = {k: fn(out, batch).item() for k, fn in point_losses().items()}
+    assert got == pytest.approx({"cls": math.log(2), "loc": 0.0})
+    batch = {"label_cls": batch["label_cls"][:, None], "label_loc": torch.zeros(1, 4, 1, 2, 2),
+             "label_loc_weight": torch.full((1, 1, 2, 2), 0.5)}
+    got = {k: fn(out, batch).item() for k, fn in anchor_losses().items()}
+    assert got == pytest.approx({"cls": math.log(2), "loc": 4 * 4 * 0.5})

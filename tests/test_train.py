@@ -223,17 +223,21 @@ def test_cli_train_main_with_overrides(tmp_path, capsys):
 def test_unfreeze_keeps_momentum_unless_reference_behaviour(tmp_path):
     from pysiam.training.distributed import DistInfo
     from pysiam.training.forward import TrainingModel
+    from pysiam.training.losses import anchor_losses
     from pysiam.training.lr import build_lr_schedule
     from pysiam.training.optim import build_optimizer
+    from pysiam.training.settings import TrainableSettings
     from pysiam.training.trainer import begin_epoch
     for reset in (False, True):
         cfg = tiny_cfg(tmp_path, **{"TRAIN.UNFREEZE_RESET_MOMENTUM": reset})
         model = build_model(cfg)
-        opt = build_optimizer(model, cfg, "rpn")
+        trainable = TrainableSettings.from_config(cfg)
+        opt = build_optimizer(model, trainable)
         head = model.rpn_head.cls.head[3].weight
         opt.state[head]["momentum_buffer"] = torch.ones_like(head)
         dist = DistInfo(0, 1, 0, torch.device("cpu"))
-        begin_epoch(1, model, TrainingModel(model), opt, build_lr_schedule(cfg), cfg, "rpn", dist, None)
+        begin_epoch(1, model, TrainingModel(model, anchor_losses()), opt, build_lr_schedule(cfg), trainable,
+                    dist, None)
         assert (head in opt.state) is not reset
         assert model.backbone.layer3[0].conv[0].weight.requires_grad
         assert model.backbone.layer3.training and not model.backbone.layer0.training

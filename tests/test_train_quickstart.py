@@ -32,3 +32,18 @@ def test_quickstart_smoke_writes_summary_and_plots(tmp_path):
     again = json.loads((tmp_path / "summary.json").read_text())
     assert rc2 == rc and again["trained"] == summary["trained"]
     assert again["seconds"]["train SiamRPN"] < summary["seconds"]["train SiamRPN"] + 5
+
+
+def test_quickstart_point_family_smoke(tmp_path):
+    before = torch.get_num_threads()
+    try:
+        rc = main(["--output", str(tmp_path), "--smoke", "--family", "point", "--threads", "1", "--no-progress"])
+    finally:
+        torch.set_num_threads(before)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["family"] == "point" and summary["model"] == "nanotrack" and "siammask" not in summary
+    assert summary["check"]["passed"] == (rc == 0)
+    assert 0.0 <= summary["trained"]["success_auc"] <= 1.0
+    assert (tmp_path / "nanotrack" / "snapshot" / "checkpoint_e1.pth").is_file()
+    for name in ("nanotrack", "nanotrack_untrained"):
+        assert (tmp_path / "results" / "SYNTH" / name / "SYNTH_0000.txt").is_file()

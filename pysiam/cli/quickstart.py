@@ -12,7 +12,9 @@
 
 Everything goes to ``--output`` (default ``runs/quickstart``); a rerun reuses what is complete
 (benchmark videos, finished trainings, result files). ``--large`` trains longer on more data;
-``--gpu`` is ``--large`` on CUDA. The exit status is 1 when the check fails.
+``--gpu`` is ``--large`` on CUDA. ``--family point`` runs the same steps for the anchor-free
+family instead (a small NanoTrack-style tracker, ``quickstart_nanotrack``; no SiamMask variant).
+The exit status is 1 when the check fails.
 """
 from __future__ import annotations
 
@@ -35,11 +37,17 @@ MIN_TRAINED_AUC = 0.5   # the trained SiamRPN must reach this OPE success AUC on
 MIN_GAIN = 2.0          # ... and at least this multiple of the untrained model's
 DATASET = "SYNTH"
 
-# (benchmark videos, configs) of the two sizes
+# (benchmark videos, configs) of the two sizes, per head family
 SIZES = {
     "small": {"videos": 20, "rpn": "quickstart_siamrpn", "mask": "quickstart_siammask"},
     "large": {"videos": 40, "rpn": "quickstart_siamrpn_large", "mask": "quickstart_siammask_large"},
 }
+POINT_SIZES = {
+    "small": {"videos": 20, "rpn": "quickstart_nanotrack", "mask": None},
+    "large": {"videos": 40, "rpn": "quickstart_nanotrack", "mask": None},
+}
+#: the trained model's name in results and the summary, per family
+MODEL_NAMES = {"anchor": "siamrpn", "point": "nanotrack"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the cores left next to the data workers)")
     p.add_argument("--no-siammask", action="store_true", help="skip the SiamMask variant")
+    p.add_argument("--family", choices=sorted(MODEL_NAMES), default="anchor",
+                   help="anchor: SiamRPN (+ SiamMask); point: a small NanoTrack-style anchor-free tracker")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--smoke", action="store_true",
                    help="seconds-long run on tiny data, to check the plumbing (the AUC check is meaningless)")
@@ -105,7 +115,8 @@ def _train(cfg, name: str, progress: bool):
     from pysiam.training.run_dir import inside_run_dir, resolve_run_dir
     from pysiam.training.trainer import train
     done = latest_checkpoint(inside_run_dir(resolve_run_dir(cfg), cfg.TRAIN.SNAPSHOT_DIR))
-    return train(cfg, resume=done is not None, config_name=name, progress=progress)
+    # no checkpoint yet: whatever an interrupted first start left there is replaced
+    return train(cfg, resume=done is not None, overwrite=done is None, config_name=name, progress=progress)
 
 
 def _untrained_snapshot(cfg, path: Path) -> Path:
@@ -144,7 +155,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from pysiam.data.synthetic import preset, write_otb_layout
 
-    size = SIZES["large" if (args.large or args.gpu) else "small"]
+    size = (POINT_SIZES if args.family == "point" else SIZES)["large" if (args.large or args.gpu) else "small"]
+    model_name = MODEL_NAMES[args.family]
+    with_mask = size["mask"] is not None and not args.no_siammask
     device = args.device or ("cuda" if args.gpu else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("quickstart: error: --gpu / --device cuda but CUDA is not available", file=sys.stderr)
@@ -169,13 +182,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         params = preset("default", seed=0, **(_SMOKE_BENCHMARK if args.smoke else {}))
         write_otb_layout(data, n_videos, params, name=DATASET, workers=generators, progress=progress)
 
-    with clock.step("train SiamRPN"):
-        rpn_cfg = _load_cfg(size["rpn"], out / "siamrpn", device, workers, generators, smoke)
+    train_step = "train SiamRPN" if model_name == "siamrpn" else f"train {model_name}"
+    with clock.step(train_step):
+        rpn_cfg = _load_cfg(size["rpn"], out / model_name, device, workers, generators, smoke)
         rpn = _train(rpn_cfg, size["rpn"], progress)
-    runs = {"siamrpn": (rpn.run_dir / "config.yaml", rpn.checkpoint),
-            "siamrpn_untrained": (rpn.run_dir / "config.yaml",
-                                  _untrained_snapshot(rpn_cfg, out / "siamrpn" / "untrained.pth"))}
-    if not args.no_siammask:
+    runs = {model_name: (rpn.run_dir / "config.yaml", rpn.checkpoint),
+            f"{model_name}_untrained": (rpn.run_dir / "config.yaml",
+                                  _untrained_snapshot(rpn_cfg, out / model_name / "untrained.pth"))}
+    if with_mask:
         with clock.step("train SiamMask variant"):
             mask_cfg = _load_cfg(size["mask"], out / "siammask", device, workers, generators,
                                  smoke + ["TRAIN.PRETRAINED", str(rpn.checkpoint)])
@@ -192,15 +206,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                             "--trackers", *runs, "--json", str(out / "eval.json"), "--plot", str(out / "plots"),
                             "--workers", "1"])
 
-    trained, untrained = scores["siamrpn"]["success_auc"], scores["siamrpn_untrained"]["success_auc"]
+    trained, untrained = scores[model_name]["success_auc"], scores[f"{model_name}_untrained"]["success_auc"]
     passed = trained >= MIN_TRAINED_AUC and trained >= MIN_GAIN * untrained
     summary = {
         "dataset": DATASET, "videos": n_videos, "device": device,
-        "trained": _summary_entry(scores["siamrpn"]),
-        "untrained": _summary_entry(scores["siamrpn_untrained"]),
+        "family": args.family, "model": model_name,
+        "trained": _summary_entry(scores[model_name]),
+        "untrained": _summary_entry(scores[f"{model_name}_untrained"]),
         "check": {"passed": passed, "min_trained_auc": MIN_TRAINED_AUC, "min_gain": MIN_GAIN,
                   "gain": trained / untrained if untrained > 0 else None},
-        "configs": {"siamrpn": size["rpn"], "siammask": None if args.no_siammask else size["mask"]},
+        "configs": {model_name: size["rpn"], "siammask": size["mask"] if with_mask else None},
         "checkpoints": {k: str(v[1]) for k, v in runs.items()},
         "seconds": {**clock.seconds, "total": clock.total()},
     }
@@ -208,7 +223,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         summary["siammask"] = _summary_entry(scores["siammask"])
     _write_json(out / "summary.json", summary)
     verdict = "PASSED" if passed else "FAILED"
-    print(f"\nquickstart {verdict}: trained SiamRPN success AUC {trained:.3f} (untrained {untrained:.3f}; "
+    print(f"\nquickstart {verdict}: trained {model_name} success AUC {trained:.3f} (untrained {untrained:.3f}; "
           f"need >= {MIN_TRAINED_AUC} and >= {MIN_GAIN:g}x), {clock.total():.0f} s in all. "
           f"Summary: {out / 'summary.json'}, plots: {out / 'plots'}")
     return 0 if passed else 1

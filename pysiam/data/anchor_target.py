@@ -82,7 +82,7 @@ class AnchorTarget:
                                f"/ ANCHOR.STRIDE + 1 + BASE_SIZE = {want}")
         return cls(cfg.ANCHOR.STRIDE, cfg.ANCHOR.RATIOS, cfg.ANCHOR.SCALES, t.SEARCH_SIZE, t.OUTPUT_SIZE,
                    t.THR_HIGH, t.THR_LOW, t.POS_NUM, t.NEG_NUM, t.TOTAL_NUM,
-                   t.get("NEG_WINDOW_CENTRE", "pysot"))
+                   t.NEG_WINDOW_CENTRE)
 
     def negative_window_centre(self, target: Sequence[float]) -> Tuple[int, int]:
         """Grid cell (col, row) around which a negative pair's labels are drawn."""

@@ -1,4 +1,4 @@
-"""The training set: template / search pairs with anchor (and mask) labels, pysot's recipe.
+"""The training set: template / search pairs with the head family's labels (and masks), pysot's recipe.
 
 Epoch plan (:func:`epoch_plan`): every source contributes ``num_use`` videos (its videos shuffled,
 repeated as needed; ``-1`` = each once); the pool of all sources is shuffled and repeated until
@@ -8,9 +8,12 @@ repeated as needed; ``-1`` = each once); the pool of all sources is shuffled and
   search from a random target of a random source;
 * otherwise a positive pair from one track (:meth:`PairSource.positive_pair`);
 * with probability ``DATASET.GRAY`` both crops are turned gray;
-* both crops are augmented (:class:`Augmentation`), the search labels come from
-  :class:`AnchorTarget`; SiamMask training also gets the search-crop mask (+1 / -1) and a weight
-  per score-map position (1 where an anchor is positive, for sources with masks, positive pairs).
+* both crops are augmented (:class:`Augmentation`), the search labels come from the head family's
+  training target (``build_family(cfg).training_target(cfg)``: :class:`~pysiam.data.anchor_target.
+  AnchorTarget` or :class:`~pysiam.data.point_target.PointTarget`), any object whose
+  ``labels(box, neg, rng)`` gives the ``label_*`` entries with ``label_cls`` first-class (P, S, S)
+  or (S, S); SiamMask training also gets the search-crop mask (+1 / -1) and a weight per
+  score-map position (1 where a prior is positive, for sources with masks, positive pairs).
 
 Reproducibility: sample ``i`` of epoch ``e`` draws all its randomness from
 ``default_rng([seed, e, i])`` and the plan from ``default_rng([seed, e])``, so a pair never depends
@@ -20,16 +23,17 @@ on the number of workers or processes, or on which ones ran before it. Indices p
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from torch.utils.data import Dataset
 
-from .anchor_target import AnchorTarget
+from pysiam.families import build_family
+
 from .augmentation import Augmentation
 from .train_sources import DatasetError, PairSource, build_source
 
-__all__ = ["PairDataset", "epoch_plan", "build_train_dataset", "check_output_size", "DatasetError"]
+__all__ = ["PairDataset", "epoch_plan", "build_train_dataset", "DatasetError"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +64,14 @@ def epoch_plan(sizes: Sequence[int], num_use: Sequence[int], videos_per_epoch: i
 class PairDataset(Dataset):
     """Training pairs from several :class:`PairSource` objects; one item = one labelled pair."""
 
-    def __init__(self, sources: Sequence[PairSource], anchor_target: AnchorTarget,
+    def __init__(self, sources: Sequence[PairSource], target: Any,
                  template_aug: Augmentation, search_aug: Augmentation, exemplar_size: int,
                  search_size: int, neg: float = 0.2, gray: float = 0.0, videos_per_epoch: int = 600000,
                  seed: int = 0, with_mask: bool = False):
         if not sources:
             raise DatasetError("no training sources (DATASET.NAMES is empty)")
         self.sources: List[PairSource] = list(sources)
-        self.anchor_target = anchor_target
+        self.target = target
         self.template_aug, self.search_aug = template_aug, search_aug
         self.exemplar_size, self.search_size = int(exemplar_size), int(search_size)
         self.neg, self.gray = float(neg), float(gray)
@@ -113,18 +117,18 @@ class PairDataset(Dataset):
 
         template, t_box, _ = self.template_aug(t_patch, self.exemplar_size, rng, gray=gray)
         search, s_box, mask = self.search_aug(s_patch, self.search_size, rng, gray=gray, with_mask=use_mask)
-        cls, delta, delta_weight, _ = self.anchor_target(s_box, neg, rng)
+        labels = self.target.labels(s_box, neg, rng)
         out = {
             "template": np.ascontiguousarray(template.transpose(2, 0, 1), dtype=np.float32),
             "search": np.ascontiguousarray(search.transpose(2, 0, 1), dtype=np.float32),
-            "label_cls": cls,
-            "label_loc": delta,
-            "label_loc_weight": delta_weight,
+            **labels,
             "bbox": np.asarray(s_box, dtype=np.float32),
             "template_bbox": np.asarray(t_box, dtype=np.float32),
             "neg": np.int64(neg),
         }
         if self.with_mask:
+            cls = labels["label_cls"]
+            cls = cls.reshape((-1,) + cls.shape[-2:])   # (P, S, S)
             if use_mask:
                 out["label_mask"] = np.where(mask > 0.5, 1.0, -1.0).astype(np.float32)[None]
                 out["label_mask_weight"] = (cls.max(axis=0, keepdims=True) == 1).astype(np.float32)
@@ -134,26 +138,17 @@ class PairDataset(Dataset):
         return out
 
 
-def check_output_size(cfg) -> None:
-    """pysot's consistency check: (SEARCH - EXEMPLAR) / STRIDE + 1 + BASE_SIZE == OUTPUT_SIZE."""
-    t = cfg.TRAIN
-    want = (t.SEARCH_SIZE - t.EXEMPLAR_SIZE) / cfg.ANCHOR.STRIDE + 1 + t.BASE_SIZE
-    if want != t.OUTPUT_SIZE:
-        raise DatasetError(f"TRAIN.OUTPUT_SIZE {t.OUTPUT_SIZE} does not match (SEARCH_SIZE - EXEMPLAR_SIZE) "
-                           f"/ ANCHOR.STRIDE + 1 + BASE_SIZE = {want}")
-
-
 def build_train_dataset(cfg, sources: Optional[Sequence[PairSource]] = None) -> PairDataset:
     """The training set of ``cfg`` (sources from ``DATASET.NAMES`` unless given)."""
-    check_output_size(cfg)
+    target = build_family(cfg).training_target(cfg)   # checks TRAIN.OUTPUT_SIZE first
     if sources is None:
         sources = [build_source(name, cfg) for name in cfg.DATASET.NAMES]
     for s in sources:
         logger.info("training source %s: %d videos, %d per epoch, frame range %d%s", s.name, len(s),
                     s.num_use, s.frame_range, ", with masks" if s.has_masks else "")
     return PairDataset(
-        sources, AnchorTarget.from_config(cfg),
+        sources, target,
         Augmentation.from_config(cfg.DATASET.TEMPLATE), Augmentation.from_config(cfg.DATASET.SEARCH),
         cfg.TRAIN.EXEMPLAR_SIZE, cfg.TRAIN.SEARCH_SIZE, neg=cfg.DATASET.NEG, gray=cfg.DATASET.GRAY,
-        videos_per_epoch=cfg.DATASET.VIDEOS_PER_EPOCH, seed=cfg.TRAIN.get("SEED", 0),
+        videos_per_epoch=cfg.DATASET.VIDEOS_PER_EPOCH, seed=cfg.TRAIN.SEED,
         with_mask=bool(cfg.MASK.MASK))

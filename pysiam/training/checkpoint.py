@@ -12,15 +12,15 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 
 from pysiam.models.checkpoint import load_checkpoint, read_state_dict, save_checkpoint
 
-__all__ = ["checkpoint_path", "latest_checkpoint", "save_training_checkpoint", "load_training_checkpoint",
-           "capture_rng", "restore_rng"]
+__all__ = ["checkpoint_path", "latest_checkpoint", "checkpoints_newest_first", "save_training_checkpoint", "load_training_checkpoint",
+           "apply_training_state", "capture_rng", "restore_rng"]
 
 _NAME = re.compile(r"^checkpoint_e(\d+)\.pth$")
 
@@ -29,13 +29,19 @@ def checkpoint_path(snapshot_dir, epoch: int) -> Path:
     return Path(snapshot_dir) / f"checkpoint_e{int(epoch)}.pth"
 
 
-def latest_checkpoint(snapshot_dir) -> Optional[Path]:
-    """The ``checkpoint_e<N>.pth`` with the largest N in ``snapshot_dir`` (None if there is none)."""
+def checkpoints_newest_first(snapshot_dir) -> List[Path]:
+    """The ``checkpoint_e<N>.pth`` files of ``snapshot_dir``, largest N first."""
     d = Path(snapshot_dir)
     if not d.is_dir():
-        return None
+        return []
     found = [(int(m.group(1)), p) for p in d.iterdir() if (m := _NAME.match(p.name))]
-    return max(found)[1] if found else None
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def latest_checkpoint(snapshot_dir) -> Optional[Path]:
+    """The ``checkpoint_e<N>.pth`` with the largest N in ``snapshot_dir`` (None if there is none)."""
+    found = checkpoints_newest_first(snapshot_dir)
+    return found[0] if found else None
 
 
 def capture_rng() -> Dict[str, Any]:
@@ -87,6 +93,14 @@ def load_training_checkpoint(path, model: torch.nn.Module, optimizer: Optional[t
     Returns the other entries (``epoch``, ``cfg``, ...). The model must match exactly.
     """
     state, extra = read_state_dict(path, allow_pickle=False)
+    apply_training_state(path, state, extra, model, optimizer, scaler, restore_random)
+    return extra
+
+
+def apply_training_state(path, state: Dict[str, torch.Tensor], extra: Dict[str, Any], model: torch.nn.Module,
+                         optimizer: Optional[torch.optim.Optimizer] = None, scaler=None,
+                         restore_random: bool = True) -> None:
+    """Put an already read checkpoint (``state``, ``extra`` of ``path``) into model / optimizer / scaler."""
     load_checkpoint(model, {"state_dict": state}, strict=True)
     if optimizer is not None:
         if "optimizer" not in extra:
@@ -97,4 +111,3 @@ def load_training_checkpoint(path, model: torch.nn.Module, optimizer: Optional[t
         scaler.load_state_dict(extra["scaler"])
     if restore_random and "rng" in extra:
         restore_rng(extra["rng"])
-    return extra

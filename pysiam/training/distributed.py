@@ -47,13 +47,13 @@ def is_main_process() -> bool:
 
 def select_device(cfg, local_rank: int = 0) -> torch.device:
     """``cfg.DEVICE`` if set, else ``cuda:<local_rank>`` when ``cfg.CUDA`` and a GPU exist, else CPU."""
-    want = str(cfg.get("DEVICE", "") or "")
+    want = str(cfg.DEVICE or "")
     if want:
         dev = torch.device(want)
         if dev.type == "cuda" and dev.index is None:
             dev = torch.device("cuda", local_rank)
         return dev
-    if cfg.get("CUDA", True) and torch.cuda.is_available():
+    if cfg.CUDA and torch.cuda.is_available():
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
 
@@ -66,7 +66,7 @@ def init_distributed(cfg, backend: Optional[str] = None) -> DistInfo:
     device = select_device(cfg, local_rank)
     owns = False
     if world > 1 and not is_distributed():
-        backend = backend or str(cfg.TRAIN.get("DIST_BACKEND", "") or "") or (
+        backend = backend or str(cfg.TRAIN.DIST_BACKEND or "") or (
             "nccl" if device.type == "cuda" else "gloo")
         if device.type == "cuda":
             torch.cuda.set_device(device)

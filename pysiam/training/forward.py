@@ -2,10 +2,12 @@
 
 :class:`TrainingModel` wraps a :class:`pysiam.models.SiamModel` (it is what DDP wraps) and
 calls its parts; it does not weight the losses (see :func:`pysiam.training.losses.total_loss`).
+The box losses are the head family's (``build_family(cfg).training_losses()``: name -> function of
+(outputs, batch)), so the same pass trains anchor (SiamRPN) and point (SiamBAN, NanoTrack) heads.
 
 Stages (``TRAIN.STAGE``):
 
-* ``rpn``: classification and localisation losses (SiamRPN / SiamRPN++);
+* ``rpn``: the family's classification and localisation losses (SiamRPN++, SiamBAN, NanoTrack);
 * ``mask``: plus SiamMask's mask loss on the positive positions: the 63x63 mask of such a
   position, bilinearly upsampled to 127x127, against the 127x127 window of the search-crop mask
   centred on the position (:func:`mask_windows_at`);
@@ -18,30 +20,22 @@ the mask back into; predictions of another size are resized to it bilinearly.
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Mapping, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import (log_softmax_cls, mask_iou_stats, mask_soft_margin, select_cross_entropy,
-                     weighted_l1)
+from .losses import LossFn, mask_iou_stats, mask_soft_margin
+from .settings import STAGES, resolve_stage
 
 __all__ = ["TrainingModel", "mask_windows_at", "STAGES", "resolve_stage"]
 
-STAGES = ("rpn", "mask", "refine")
 
-
-def resolve_stage(cfg) -> str:
-    """``TRAIN.STAGE``, or 'mask' / 'rpn' from ``MASK.MASK`` when it is empty."""
-    stage = str(cfg.TRAIN.get("STAGE", "") or "").lower() or ("mask" if cfg.MASK.MASK else "rpn")
-    if stage not in STAGES:
-        raise ValueError(f"TRAIN.STAGE must be one of {STAGES} (or ''), got {stage!r}")
-    if stage != "rpn" and not cfg.MASK.MASK:
-        raise ValueError(f"TRAIN.STAGE {stage!r} needs a mask branch (MASK.MASK True)")
-    if stage == "refine" and not cfg.REFINE.REFINE:
-        raise ValueError("TRAIN.STAGE 'refine' needs the refine module (REFINE.REFINE True)")
-    return stage
+def _check_label_size(cls: torch.Tensor, label_cls: torch.Tensor) -> None:
+    if cls.shape[-1] != label_cls.shape[-1]:
+        raise ValueError(f"the network's score map is {cls.shape[-1]}x{cls.shape[-1]} but the labels are "
+                         f"{label_cls.shape[-1]}x{label_cls.shape[-1]}: set TRAIN.OUTPUT_SIZE {cls.shape[-1]}")
 
 
 def mask_windows_at(label_mask: torch.Tensor, batch: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
@@ -66,11 +60,13 @@ def mask_windows_at(label_mask: torch.Tensor, batch: torch.Tensor, rows: torch.T
 class TrainingModel(nn.Module):
     """Losses of a batch for one training stage; ``forward(batch) -> (losses, metrics)``."""
 
-    def __init__(self, model: nn.Module, stage: str = "rpn", stride: int = 8, mask_window: int = 127):
+    def __init__(self, model: nn.Module, losses: Mapping[str, LossFn], stage: str = "rpn", stride: int = 8,
+                 mask_window: int = 127):
         super().__init__()
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
         self.model = model
+        self.box_losses = dict(losses)
         self.stage = stage
         self.stride = int(stride)
         self.mask_window = int(mask_window)  # TRAIN.EXEMPLAR_SIZE
@@ -80,8 +76,9 @@ class TrainingModel(nn.Module):
         losses: Dict[str, torch.Tensor] = {}
         metrics: Dict[str, torch.Tensor] = {}
         if self.stage != "refine":
-            losses["cls"] = select_cross_entropy(log_softmax_cls(out["cls"].float()), batch["label_cls"])
-            losses["loc"] = weighted_l1(out["loc"].float(), batch["label_loc"], batch["label_loc_weight"])
+            _check_label_size(out["cls"], batch["label_cls"])
+            for name, fn in self.box_losses.items():
+                losses[name] = fn(out, batch)
         if self.stage in ("mask", "refine"):
             pred, label = self._mask_pairs(out, batch)
             losses["mask"] = mask_soft_margin(pred, label)

@@ -1,22 +1,36 @@
-"""Training losses of SiamRPN / SiamMask; the weights are applied in one place, :func:`total_loss`.
+"""Training losses of SiamRPN / SiamMask / SiamBAN / NanoTrack; the weights are applied in one
+place, :func:`total_loss` (weights from :class:`pysiam.training.settings.LossWeights`).
+
+Each head family names its losses (:func:`anchor_losses`, :func:`point_losses`: name -> function
+of (head outputs, batch)); the training forward pass calls them and knows nothing of anchors.
 
 * classification (:func:`select_cross_entropy`): ``0.5 * NLL(positive anchors) + 0.5 * NLL(negative
   anchors)``, each the mean over its anchors of the whole batch (an empty set contributes 0);
-* localisation (:func:`weighted_l1`): ``|pred - target|`` summed over (dx, dy, log dw, log dh),
+* anchor localisation (:func:`weighted_l1`): ``|pred - target|`` summed over (dx, dy, log dw, log dh),
   weighted per anchor (``1 / #positives`` of its pair), summed, divided by the batch size;
+* point localisation (:func:`select_iou_loss`): the IoU loss of the (l, t, r, b) distances at the
+  positive points of the whole batch, averaged over them (:func:`iou_loss`). hqucv/siamban and
+  NanoTrack train with its ``linear_iou`` form ``1 - IoU`` where ``IoU = (I + 1) / (U + 1)``
+  (``iou_loss(kind="linear_iou")``, the default here); ``kind="iou"`` gives ``-log IoU``
+  (UnitBox / FCOS), ``kind="giou"`` ``1 - GIoU``;
 * mask (:func:`mask_soft_margin`): SiamMask's logistic loss ``mean(log(1 + exp(-y * x)))`` over the
   pixels of the positive positions' masks, labels ``y`` in {-1, +1} (0 = no gradient); the label
   windows are cut by :func:`pysiam.training.forward.mask_windows_at`.
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping
+from typing import Callable, Dict, Mapping
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["log_softmax_cls", "select_cross_entropy", "weighted_l1", "mask_soft_margin",
-           "mask_iou_stats", "total_loss", "loss_weights"]
+__all__ = ["log_softmax_cls", "select_cross_entropy", "weighted_l1", "iou_loss", "select_iou_loss",
+           "mask_soft_margin", "mask_iou_stats", "total_loss", "anchor_losses", "point_losses",
+           "LossFn", "IOU_KINDS"]
+
+#: a family's loss: (head outputs, batch) -> scalar
+LossFn = Callable[[Mapping[str, torch.Tensor], Mapping[str, torch.Tensor]], torch.Tensor]
+IOU_KINDS = ("linear_iou", "iou", "giou")
 
 
 def log_softmax_cls(cls: torch.Tensor) -> torch.Tensor:
@@ -47,6 +61,58 @@ def weighted_l1(pred_loc: torch.Tensor, label_loc: torch.Tensor, weight: torch.T
     return (diff * weight).sum() / b
 
 
+def iou_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "linear_iou") -> torch.Tensor:
+    """Mean IoU loss of (N, 4) distance boxes (l, t, r, b) from the same points (see the module docstring)."""
+    if kind not in IOU_KINDS:
+        raise ValueError(f"IoU loss kind must be one of {IOU_KINDS}, got {kind!r}")
+    if pred.numel() == 0:
+        return pred.sum() * 0.0
+    pl, pt, pr, pb = pred.unbind(1)
+    tl, tt, tr, tb = target.unbind(1)
+    pred_area = (pl + pr) * (pt + pb)
+    target_area = (tl + tr) * (tt + tb)
+    inter = (torch.min(pl, tl) + torch.min(pr, tr)) * (torch.min(pt, tt) + torch.min(pb, tb))
+    union = pred_area + target_area - inter
+    iou = (inter + 1.0) / (union + 1.0)
+    if kind == "linear_iou":
+        return (1.0 - iou).mean()
+    if kind == "iou":
+        return (-torch.log(iou)).mean()
+    hull = (torch.max(pl, tl) + torch.max(pr, tr)) * (torch.max(pt, tt) + torch.max(pb, tb)) + 1e-7
+    return (1.0 - (iou - (hull - union) / hull)).mean()
+
+
+def select_iou_loss(pred_loc: torch.Tensor, label_loc: torch.Tensor, label_cls: torch.Tensor,
+                    kind: str = "linear_iou") -> torch.Tensor:
+    """IoU loss at the positive points; ``pred_loc`` / ``label_loc`` (B, 4, S, S), ``label_cls`` (B, S, S)."""
+    pos = label_cls.reshape(-1) == 1
+    pred = pred_loc.permute(0, 2, 3, 1).reshape(-1, 4)[pos]
+    target = label_loc.permute(0, 2, 3, 1).reshape(-1, 4)[pos]
+    return iou_loss(pred, target, kind)
+
+
+def _cls_loss(out: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return select_cross_entropy(log_softmax_cls(out["cls"].float()), batch["label_cls"])
+
+
+def _l1_loc_loss(out: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return weighted_l1(out["loc"].float(), batch["label_loc"], batch["label_loc_weight"])
+
+
+def _iou_loc_loss(out: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return select_iou_loss(out["loc"].float(), batch["label_loc"], batch["label_cls"])
+
+
+def anchor_losses() -> Dict[str, LossFn]:
+    """The anchor family's losses: balanced cross-entropy ``cls``, weighted L1 ``loc``."""
+    return {"cls": _cls_loss, "loc": _l1_loc_loss}
+
+
+def point_losses() -> Dict[str, LossFn]:
+    """The point family's losses: balanced cross-entropy ``cls``, IoU ``loc`` at the positive points."""
+    return {"cls": _cls_loss, "loc": _iou_loc_loss}
+
+
 def mask_soft_margin(pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     """SiamMask's mask loss: ``soft_margin_loss`` of logits ``pred`` against labels in {-1, 0, +1}."""
     if pred.numel() == 0:
@@ -66,17 +132,6 @@ def mask_iou_stats(pred: torch.Tensor, label: torch.Tensor) -> Dict[str, torch.T
     iou = inter / union
     return {"mask_iou": iou.mean(), "mask_iou_at_5": (iou > 0.5).float().mean(),
             "mask_iou_at_7": (iou > 0.7).float().mean()}
-
-
-def loss_weights(cfg, stage: str) -> Dict[str, float]:
-    """Weights of the named losses: TRAIN.CLS_WEIGHT / LOC_WEIGHT / MASK_WEIGHT; the refine stage
-    trains the mask only (SiamMask's [0, 0, MASK_WEIGHT])."""
-    if stage == "refine":
-        return {"mask": float(cfg.TRAIN.MASK_WEIGHT)}
-    weights = {"cls": float(cfg.TRAIN.CLS_WEIGHT), "loc": float(cfg.TRAIN.LOC_WEIGHT)}
-    if stage == "mask":
-        weights["mask"] = float(cfg.TRAIN.MASK_WEIGHT)
-    return weights
 
 
 def total_loss(losses: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:

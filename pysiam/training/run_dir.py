@@ -23,7 +23,7 @@ __all__ = ["resolve_run_dir", "inside_run_dir", "write_run_info", "git_commit"]
 
 def resolve_run_dir(cfg, config_name: str = "") -> Path:
     """``TRAIN.OUTPUT_DIR``, or ``./runs/<config name>`` when it is empty."""
-    out = str(cfg.TRAIN.get("OUTPUT_DIR", "") or "")
+    out = str(cfg.TRAIN.OUTPUT_DIR or "")
     return Path(out) if out else Path("runs") / (Path(config_name).stem or "train")
 
 

@@ -5,7 +5,13 @@ parts, backbone unfreeze, learning rate, DDP wrapper, BatchNorm modes), the iter
 checkpoint. ``resume=True`` continues from the newest checkpoint of the run (or
 ``TRAIN.RESUME``): weights, optimizer (momentum), scaler, epoch and random states come back, and
 the data of every epoch is a pure function of (seed, epoch), so the continued run matches an
-uninterrupted one.
+uninterrupted one. The config is read once, into :class:`~pysiam.training.settings.TrainSettings`
+and the builders (model, family, data, schedule); the box losses and labels are the head family's.
+
+A run folder that already holds a run is refused unless ``resume`` or ``overwrite``; a resume
+checks that the checkpoint's config matches, and falls back from an unreadable newest checkpoint
+to the one before (:mod:`pysiam.training.resume`); ``config.yaml`` / ``env.json`` are written once
+the start (or resume) succeeded.
 """
 from __future__ import annotations
 
@@ -26,16 +32,19 @@ from torch.utils.data import DataLoader
 
 from pysiam.data.sampler import EpochSampler
 from pysiam.data.train_dataset import build_train_dataset
+from pysiam.families import build_family
 from pysiam.models import build_model, load_checkpoint
 
-from .checkpoint import checkpoint_path, latest_checkpoint, load_training_checkpoint, save_training_checkpoint
+from .checkpoint import apply_training_state, checkpoint_path, latest_checkpoint, save_training_checkpoint
 from .distributed import DistInfo, all_reduce_mean, barrier, cleanup_distributed, init_distributed
 from .events import MetricLogger, pair_grid
-from .forward import TrainingModel, resolve_stage
-from .losses import loss_weights, total_loss
+from .forward import TrainingModel
+from .losses import total_loss
 from .lr import EpochLR, build_lr_schedule
 from .optim import apply_trainable, build_optimizer, set_train_modes
+from .resume import check_same_run, find_resume_checkpoint, prepare_run_dir
 from .run_dir import inside_run_dir, resolve_run_dir, write_run_info
+from .settings import TrainableSettings, TrainSettings
 
 __all__ = ["train", "TrainResult", "seed_everything", "amp_settings"]
 
@@ -64,21 +73,28 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def amp_settings(cfg, device: torch.device):
-    """(autocast dtype or None, GradScaler) for ``TRAIN.AMP`` ('', 'none', 'bf16', 'fp16')."""
-    amp = str(cfg.TRAIN.get("AMP", "") or "none").lower()
-    dtypes = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if amp not in dtypes:
-        raise ValueError(f"TRAIN.AMP must be one of '', 'none', 'bf16', 'fp16', got {amp!r}")
-    dtype = dtypes[amp]
+def amp_settings(amp: str, device: torch.device):
+    """(autocast dtype or None, GradScaler) for ``TrainSettings.amp`` ('none', 'bf16', 'fp16')."""
+    dtype = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
     scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
     return dtype, scaler
 
 
-def _load_initial_weights(model: nn.Module, cfg) -> None:
+def _check_weight_files(s: TrainSettings) -> None:
+    """The weight files the start needs exist (one-line errors saying what to do)."""
+    if s.backbone_pretrained and not Path(s.backbone_pretrained).is_file():
+        raise FileNotFoundError(f"BACKBONE.PRETRAINED: ImageNet weights not found: {s.backbone_pretrained} "
+                                f"(download them there, see the README's training section, or pass "
+                                f"BACKBONE.PRETRAINED '' to train the backbone from scratch)")
+    if s.pretrained and not Path(s.pretrained).is_file():
+        raise FileNotFoundError(f"TRAIN.PRETRAINED: weights not found: {s.pretrained} (train the previous "
+                                f"stage first, or pass TRAIN.PRETRAINED '')")
+
+
+def _load_initial_weights(model: nn.Module, path: str) -> None:
     """TRAIN.PRETRAINED: whole-model weights to start from (e.g. the previous SiamMask stage)."""
-    if cfg.TRAIN.PRETRAINED:
-        report = load_checkpoint(model, cfg.TRAIN.PRETRAINED, strict=False)
+    if path:
+        report = load_checkpoint(model, path, strict=False)
         logger.info("initial weights: %s", report)
 
 
@@ -95,14 +111,14 @@ def _to_device(batch: Dict[str, torch.Tensor], device: torch.device) -> Dict[str
 
 # -- the scheduled events, one named step each ----------------------------------------------------
 def begin_epoch(epoch: int, model: nn.Module, train_model: TrainingModel, optimizer, schedule: EpochLR,
-                cfg, stage: str, dist: DistInfo, wrapped: Optional[nn.Module]) -> nn.Module:
+                trainable: TrainableSettings, dist: DistInfo, wrapped: Optional[nn.Module]) -> nn.Module:
     """Trainable parts, backbone unfreeze, learning rate, the (DDP) wrapper and BatchNorm modes."""
-    unfreeze_now = (stage != "refine" and epoch == int(cfg.BACKBONE.TRAIN_EPOCH) and epoch > 0)
-    apply_trainable(model, cfg, stage, epoch)
+    unfreeze_now = trainable.unfreezes_at(epoch)
+    apply_trainable(model, trainable, epoch)
     if unfreeze_now:
         logger.info("epoch %d: backbone layers %s start training (lr x %g)", epoch + 1,
-                    list(cfg.BACKBONE.TRAIN_LAYERS), cfg.BACKBONE.LAYERS_LR)
-        if cfg.TRAIN.get("UNFREEZE_RESET_MOMENTUM", False):
+                    list(trainable.train_layers), trainable.layers_lr)
+        if trainable.reset_momentum:
             optimizer.state.clear()   # pysot's optimizer rebuild: momentum starts from zero
     schedule.apply(optimizer, epoch)
     if dist.world_size > 1 and (wrapped is None or unfreeze_now):
@@ -111,7 +127,7 @@ def begin_epoch(epoch: int, model: nn.Module, train_model: TrainingModel, optimi
         wrapped = DistributedDataParallel(train_model, device_ids=device_ids, find_unused_parameters=True)
     elif wrapped is None:
         wrapped = train_model
-    set_train_modes(model, cfg, stage, epoch)
+    set_train_modes(model, trainable, epoch)
     return wrapped
 
 
@@ -154,28 +170,12 @@ class _Window:
         self.sums, self.count = {}, 0
 
 
-def _resume_source(cfg, resume: bool, snapshot_dir: Path) -> Optional[Path]:
-    """``TRAIN.RESUME`` if set, else with ``resume`` the newest checkpoint of the run (or None)."""
-    if cfg.TRAIN.RESUME:
-        path = Path(cfg.TRAIN.RESUME)
-        if not path.is_file():
-            raise FileNotFoundError(f"TRAIN.RESUME: checkpoint not found: {path}")
-        return path
-    if resume:
-        path = latest_checkpoint(snapshot_dir)
-        if path is None:
-            logger.warning("--resume: no checkpoint in %s, starting from scratch", snapshot_dir)
-        return path
-    return None
-
-
-def _build_loader(cfg, dist: DistInfo):
+def _build_loader(cfg, s: TrainSettings, dist: DistInfo):
     dataset = build_train_dataset(cfg)
-    sampler = EpochSampler(len(dataset), cfg.TRAIN.BATCH_SIZE, dist.rank, dist.world_size)
-    workers = int(cfg.TRAIN.NUM_WORKERS)
-    loader = DataLoader(dataset, batch_size=cfg.TRAIN.BATCH_SIZE, sampler=sampler, drop_last=True,
-                        num_workers=workers, pin_memory=dist.device.type == "cuda",
-                        persistent_workers=workers > 0, worker_init_fn=_worker_init if workers > 0 else None)
+    sampler = EpochSampler(len(dataset), s.batch_size, dist.rank, dist.world_size)
+    loader = DataLoader(dataset, batch_size=s.batch_size, sampler=sampler, drop_last=True,
+                        num_workers=s.workers, pin_memory=dist.device.type == "cuda",
+                        persistent_workers=s.workers > 0, worker_init_fn=_worker_init if s.workers > 0 else None)
     return loader, sampler
 
 
@@ -183,7 +183,7 @@ def _build_loader(cfg, dist: DistInfo):
 class _Loop:
     """What the iterations of an epoch need (built once in :func:`train`)."""
 
-    cfg: Any
+    settings: TrainSettings
     loader: DataLoader
     optimizer: torch.optim.Optimizer
     scaler: Any
@@ -200,7 +200,7 @@ class _Loop:
 
 def run_epoch(loop: _Loop, wrapped: nn.Module, epoch: int) -> None:
     """The iterations of one epoch: forward, weighted loss, step, logging."""
-    cfg = loop.cfg
+    s = loop.settings
     params = [p for g in loop.optimizer.param_groups for p in g["params"]]
     iters = len(loop.loader)
     t_iter = time.time()
@@ -214,17 +214,17 @@ def run_epoch(loop: _Loop, wrapped: nn.Module, epoch: int) -> None:
         values.update({f"metric/{k}": float(v) for k, v in metrics.items()})
         values = all_reduce_mean(values, loop.device)   # the same numbers (and decision) everywhere
         valid = math.isfinite(values["loss/total"]) and values["loss/total"] < _MAX_VALID_LOSS
-        grad_norm = optimizer_step(total, loop.optimizer, loop.scaler, params, float(cfg.TRAIN.GRAD_CLIP), valid)
+        grad_norm = optimizer_step(total, loop.optimizer, loop.scaler, params, s.grad_clip, valid)
         loop.step += 1
         values.update({"grad_norm": grad_norm, "time/data": data_time, "time/batch": time.time() - t_iter,
                        "skipped": float(not valid)})
         loop.window.add(values)
-        if loop.main and (loop.step % max(1, int(cfg.TRAIN.PRINT_FREQ)) == 0 or it == iters - 1):
+        if loop.main and (loop.step % s.print_freq == 0 or it == iters - 1):
             loop.last = loop.window.means()
             lrs = {f"lr/{g.get('name', i)}": g["lr"] for i, g in enumerate(loop.optimizer.param_groups)}
             loop.events.log(loop.step, {**loop.last, **lrs}, epoch=epoch + 1)
             loop.window.reset()
-        if loop.main and int(cfg.TRAIN.IMAGE_FREQ) > 0 and (loop.step - 1) % int(cfg.TRAIN.IMAGE_FREQ) == 0:
+        if loop.main and s.image_freq > 0 and (loop.step - 1) % s.image_freq == 0:
             loop.events.log_image(loop.step, "pairs", pair_grid({k: v.numpy() for k, v in batch.items()}))
         if loop.bar is not None:
             loop.bar.update(1)
@@ -233,68 +233,89 @@ def run_epoch(loop: _Loop, wrapped: nn.Module, epoch: int) -> None:
         t_iter = time.time()
 
 
+def _start(cfg, s: TrainSettings, run_dir: Path, snapshot_dir: Path, resume: bool, overwrite: bool,
+           dist: DistInfo):
+    """Run-folder checks, the checkpoint to resume from (checked), the model, optimizer and scaler."""
+    prepare_run_dir(run_dir, snapshot_dir, inside_run_dir(run_dir, s.log_dir), resume or bool(s.resume),
+                    overwrite, main=dist.rank == 0)
+    barrier()
+    point = find_resume_checkpoint(snapshot_dir, s.resume, resume)
+    if point is not None:
+        check_same_run(point, cfg)
+    else:
+        _check_weight_files(s)
+    seed_everything(s.seed)
+    model = build_model(cfg, load_backbone_weights=point is None).to(dist.device)
+    if point is None:
+        _load_initial_weights(model, s.pretrained)
+    if s.stage == "refine" and not (s.pretrained or point):
+        logger.warning("TRAIN.STAGE refine without TRAIN.PRETRAINED: the frozen backbone, neck and RPN "
+                       "keep their initial weights")
+    optimizer = build_optimizer(model, s.trainable)
+    amp_dtype, scaler = amp_settings(s.amp, dist.device)
+    start_epoch = s.start_epoch
+    if point is not None:
+        apply_training_state(point.path, point.state, point.extra, model, optimizer, scaler,
+                             restore_random=dist.rank == 0)
+        start_epoch = int(point.extra["epoch"])
+        logger.info("resumed from %s at epoch %d", point.path, start_epoch)
+    return point, model, optimizer, amp_dtype, scaler, start_epoch
+
+
 def train(cfg, resume: bool = False, config_name: str = "", argv: Optional[Sequence[str]] = None,
-          progress: bool = True, stop_after_epoch: Optional[int] = None) -> TrainResult:
+          progress: bool = True, stop_after_epoch: Optional[int] = None, overwrite: bool = False) -> TrainResult:
     """Train the model of ``cfg``; see the module docstring.
 
     ``stop_after_epoch`` ends the run early after that epoch's checkpoint (the schedule still
     spans ``TRAIN.EPOCH``), as an interruption would; ``resume=True`` then continues it.
+    ``overwrite=True`` replaces a previous run in the run folder (refused otherwise).
     """
     t_start = time.time()
+    s = TrainSettings.from_config(cfg)
+    family = build_family(cfg)
     dist = init_distributed(cfg)
     main = dist.rank == 0
-    stage = resolve_stage(cfg)
     run_dir = resolve_run_dir(cfg, config_name)
-    snapshot_dir = inside_run_dir(run_dir, cfg.TRAIN.SNAPSHOT_DIR)
-    resume_from = _resume_source(cfg, resume, snapshot_dir)
-    if main:
-        write_run_info(run_dir, cfg, argv, dist.world_size, str(resume_from) if resume_from else None)
+    snapshot_dir = inside_run_dir(run_dir, s.snapshot_dir)
 
-    # -- model, optimizer, schedule, and where to start -------------------------------------------
-    seed_everything(int(cfg.TRAIN.SEED))
-    model = build_model(cfg, load_backbone_weights=True).to(dist.device)
-    _load_initial_weights(model, cfg)
-    if stage == "refine" and not (cfg.TRAIN.PRETRAINED or resume_from):
-        logger.warning("TRAIN.STAGE refine without TRAIN.PRETRAINED: the frozen backbone, neck and RPN "
-                       "keep their initial weights")
-    train_model = TrainingModel(model, stage, stride=cfg.ANCHOR.STRIDE, mask_window=cfg.TRAIN.EXEMPLAR_SIZE)
-    optimizer = build_optimizer(model, cfg, stage)
+    # -- where to start, model, optimizer, schedule ------------------------------------------------
+    point, model, optimizer, amp_dtype, scaler, start_epoch = _start(cfg, s, run_dir, snapshot_dir, resume,
+                                                                     overwrite, dist)
+    train_model = TrainingModel(model, family.training_losses(), s.stage, stride=s.mask_stride,
+                                mask_window=s.mask_window)
     schedule = build_lr_schedule(cfg)
-    amp_dtype, scaler = amp_settings(cfg, dist.device)
-    start_epoch = int(cfg.TRAIN.START_EPOCH)
-    if resume_from is not None:
-        start_epoch = int(load_training_checkpoint(resume_from, model, optimizer, scaler, restore_random=main)["epoch"])
-        logger.info("resumed from %s at epoch %d", resume_from, start_epoch)
     if not main:
-        seed_everything(int(cfg.TRAIN.SEED) + 1000 * dist.rank + start_epoch)
+        seed_everything(s.seed + 1000 * dist.rank + start_epoch)
 
     # -- data and logging ----------------------------------------------------------------------------
-    loader, sampler = _build_loader(cfg, dist)
-    iters, epochs = sampler.iters_per_epoch, int(cfg.TRAIN.EPOCH)
-    last_epoch = epochs if stop_after_epoch is None else min(epochs, int(stop_after_epoch))
+    loader, sampler = _build_loader(cfg, s, dist)
+    if main:   # only now that the start (or resume) succeeded
+        write_run_info(run_dir, cfg, argv, dist.world_size, str(point.path) if point else None)
+    iters = sampler.iters_per_epoch
+    last_epoch = s.epochs if stop_after_epoch is None else min(s.epochs, int(stop_after_epoch))
     bar = None
     if main and progress:
         from tqdm import tqdm
-        bar = tqdm(total=epochs * iters, initial=start_epoch * iters, unit="it", dynamic_ncols=True,
-                   desc=f"train {stage}")
-    loop = _Loop(cfg, loader, optimizer, scaler, loss_weights(cfg, stage), dist.device,
+        bar = tqdm(total=s.epochs * iters, initial=start_epoch * iters, unit="it", dynamic_ncols=True,
+                   desc=f"train {s.stage}")
+    loop = _Loop(s, loader, optimizer, scaler, s.weights.for_stage(s.stage), dist.device,
                  torch.autocast(dist.device.type, dtype=amp_dtype) if amp_dtype is not None else nullcontext(),
-                 MetricLogger(run_dir, inside_run_dir(run_dir, cfg.TRAIN.LOG_DIR), enabled=main), bar, main,
+                 MetricLogger(run_dir, inside_run_dir(run_dir, s.log_dir), enabled=main), bar, main,
                  step=start_epoch * iters)
-    logger.info("training %s for epochs %d..%d, %d iterations of %d x %d pairs each, on %s",
-                stage, start_epoch + 1, epochs, iters, cfg.TRAIN.BATCH_SIZE, dist.world_size, dist.device)
+    logger.info("training %s (%s family) for epochs %d..%d, %d iterations of %d x %d pairs each, on %s",
+                s.stage, family.name, start_epoch + 1, s.epochs, iters, s.batch_size, dist.world_size, dist.device)
 
     # -- the epochs ------------------------------------------------------------------------------------
     wrapped: Optional[nn.Module] = None
-    ckpt: Optional[Path] = resume_from
+    ckpt: Optional[Path] = point.path if point else None
     try:
         for epoch in range(start_epoch, last_epoch):
-            wrapped = begin_epoch(epoch, model, train_model, optimizer, schedule, cfg, stage, dist, wrapped)
+            wrapped = begin_epoch(epoch, model, train_model, optimizer, schedule, s.trainable, dist, wrapped)
             sampler.set_epoch(epoch)
             run_epoch(loop, wrapped, epoch)
             if main:
                 ckpt = save_training_checkpoint(checkpoint_path(snapshot_dir, epoch + 1), model, optimizer,
-                                                epoch + 1, cfg, scheduler=schedule, scaler=scaler, stage=stage)
+                                                epoch + 1, cfg, scheduler=schedule, scaler=scaler, stage=s.stage)
                 loop.events.flush()
             barrier()
     finally:
