@@ -61,7 +61,7 @@ def test_label_map_size_mismatch_is_reported():
 
 
 def test_training_benchmark_labels_pairs_through_the_family():
-    from pysiam.cli.benchmark import _labelled_pair_batch, bench_train
+    from pysiam.speed import bench_train, labelled_pair_batch as _labelled_pair_batch
     cfg = _cfg("unused")
     batch = _labelled_pair_batch(cfg, 5, torch.device("cpu"), 15)
     assert batch["label_cls"].shape == (5, 15, 15) and batch["label_loc"].shape == (5, 4, 15, 15)

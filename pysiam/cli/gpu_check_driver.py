@@ -225,7 +225,7 @@ def _import_pysot(root: Path, config: str, device: torch.device):
 
 def run_pysot(args) -> Dict[str, Any]:
     """pysot's and pysiam's tracker and training speed on one device, with the same weights."""
-    from pysiam.cli.benchmark import bench_train, generated_videos
+    from pysiam.speed import bench_train, generated_videos
     from pysiam.config import load_config
     from pysiam.models import build_model, load_checkpoint
     from pysiam.tracker import build_tracker

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from ..utils.bbox import center_to_xywh
-from .mask import mask_polygon, mask_window, paste_mask
+from .mask import mask_window, paste_mask
+from .mask_box import mask_to_box
 from .siamrpn import SiamRPNTracker
 
 __all__ = ["SiamMaskTracker"]
@@ -25,8 +26,9 @@ class SiamMaskTracker(SiamRPNTracker):
 
     - ``mask``: float32 H x W probabilities in the frame (0 outside the pasted window),
     - ``mask_binary``: uint8 H x W, ``mask > TRACK.MASK_THERSHOLD``,
-    - ``polygon``: 8 values, the minimum-area rectangle of the largest contour of the binary
-      mask when its area exceeds 100 px, else the corners of the (updated) box.
+    - ``polygon``: 8 values, the rotated box of the binary mask by ``TRACK.MASK_BOX`` (default
+      'minarea': the minimum-area rectangle of the largest contour, pysot) when that contour's
+      area exceeds 100 px, else the corners of the (updated) box.
     """
 
     def __init__(self, model, params=None, family=None, device=None):
@@ -88,6 +90,6 @@ class SiamMaskTracker(SiamRPNTracker):
         height, width = img.shape[:2]
         prob = paste_mask(mask, window, (width, height))
         binary = (prob > p.mask_threshold).astype(np.uint8)
-        polygon = mask_polygon(binary, center_to_xywh(self.center_pos, self.size))
+        polygon = mask_to_box(binary, p.mask_box, prior=center_to_xywh(self.center_pos, self.size))
         return {"bbox": self._box(*self.center_pos, *self.size), "best_score": located["score"],
                 "best_idx": located["best"], "mask": prob, "mask_binary": binary, "polygon": polygon}
