@@ -147,21 +147,14 @@ def _summary_entry(r: dict) -> dict:
     return {k: r.get(k) for k in ("success_auc", "precision", "norm_precision")}
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+def _plan(args) -> dict:
+    """What this run does: sizes, the family's model, device, worker counts, video count."""
     import torch
 
-    from pysiam.data.synthetic import preset, write_otb_layout
-
     size = (POINT_SIZES if args.family == "point" else SIZES)["large" if (args.large or args.gpu) else "small"]
-    model_name = MODEL_NAMES[args.family]
-    with_mask = size["mask"] is not None and not args.no_siammask
     device = args.device or ("cuda" if args.gpu else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        print("quickstart: error: --gpu / --device cuda but CUDA is not available", file=sys.stderr)
-        return 2
+        raise ValueError("--gpu / --device cuda but CUDA is not available")
     cores = os.cpu_count() or 1
     workers = args.workers if args.workers is not None else (1 if cores <= 2 else 4)
     generators = max(1, min(cores, 4))
@@ -170,63 +163,86 @@ def main(argv: Optional[List[str]] = None) -> int:
     if device == "cpu":
         # one data worker next to the training process; more threads than cores stall on 2 cores
         torch.set_num_threads(args.threads or max(1, cores - workers))
-    n_videos = args.videos or (2 if args.smoke else size["videos"])
-    smoke = _SMOKE_TRAIN if args.smoke else []
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    data, results = out / "data" / DATASET, out / "results"
-    progress = not args.no_progress
-    clock = _Clock()
+    return {"size": size, "model": MODEL_NAMES[args.family], "device": device, "workers": workers,
+            "generators": generators, "with_mask": size["mask"] is not None and not args.no_siammask,
+            "videos": args.videos or (2 if args.smoke else size["videos"]),
+            "smoke": _SMOKE_TRAIN if args.smoke else []}
 
-    with clock.step(f"benchmark: {n_videos} synthetic videos"):
-        params = preset("default", seed=0, **(_SMOKE_BENCHMARK if args.smoke else {}))
-        write_otb_layout(data, n_videos, params, name=DATASET, workers=generators, progress=progress)
 
-    train_step = "train SiamRPN" if model_name == "siamrpn" else f"train {model_name}"
-    with clock.step(train_step):
-        rpn_cfg = _load_cfg(size["rpn"], out / model_name, device, workers, generators, smoke)
+def _train_all(plan: dict, out: Path, clock: "_Clock", progress: bool) -> dict:
+    """Train the family's model (and the SiamMask variant); {name: (config, checkpoint)}."""
+    size, name, device = plan["size"], plan["model"], plan["device"]
+    common = (device, plan["workers"], plan["generators"])
+    with clock.step("train SiamRPN" if name == "siamrpn" else f"train {name}"):
+        rpn_cfg = _load_cfg(size["rpn"], out / name, *common, plan["smoke"])
         rpn = _train(rpn_cfg, size["rpn"], progress)
-    runs = {model_name: (rpn.run_dir / "config.yaml", rpn.checkpoint),
-            f"{model_name}_untrained": (rpn.run_dir / "config.yaml",
-                                  _untrained_snapshot(rpn_cfg, out / model_name / "untrained.pth"))}
-    if with_mask:
+    runs = {name: (rpn.run_dir / "config.yaml", rpn.checkpoint),
+            f"{name}_untrained": (rpn.run_dir / "config.yaml",
+                                  _untrained_snapshot(rpn_cfg, out / name / "untrained.pth"))}
+    if plan["with_mask"]:
         with clock.step("train SiamMask variant"):
-            mask_cfg = _load_cfg(size["mask"], out / "siammask", device, workers, generators,
-                                 smoke + ["TRAIN.PRETRAINED", str(rpn.checkpoint)])
+            mask_cfg = _load_cfg(size["mask"], out / "siammask", *common,
+                                 plan["smoke"] + ["TRAIN.PRETRAINED", str(rpn.checkpoint)])
             mask = _train(mask_cfg, size["mask"], progress)
         runs["siammask"] = (mask.run_dir / "config.yaml", mask.checkpoint)
+    return runs
 
-    with clock.step("tools/test.py on " + DATASET):
-        for name, (config, snapshot) in runs.items():
-            _test(config, snapshot, name, data, results, device, progress)
 
-    with clock.step("tools/eval.py on " + DATASET):
-        from pysiam.cli.eval import run as eval_main
-        scores = eval_main(["--dataset", DATASET, "--dataset-root", str(data), "--results", str(results),
-                            "--trackers", *runs, "--json", str(out / "eval.json"), "--plot", str(out / "plots"),
-                            "--workers", "1"])
-
-    trained, untrained = scores[model_name]["success_auc"], scores[f"{model_name}_untrained"]["success_auc"]
-    passed = trained >= MIN_TRAINED_AUC and trained >= MIN_GAIN * untrained
+def _summary(args, plan: dict, scores: dict, runs: dict, clock: "_Clock") -> dict:
+    name = plan["model"]
+    trained, untrained = scores[name]["success_auc"], scores[f"{name}_untrained"]["success_auc"]
     summary = {
-        "dataset": DATASET, "videos": n_videos, "device": device,
-        "family": args.family, "model": model_name,
-        "trained": _summary_entry(scores[model_name]),
-        "untrained": _summary_entry(scores[f"{model_name}_untrained"]),
-        "check": {"passed": passed, "min_trained_auc": MIN_TRAINED_AUC, "min_gain": MIN_GAIN,
+        "dataset": DATASET, "videos": plan["videos"], "device": plan["device"], "family": args.family,
+        "model": name, "trained": _summary_entry(scores[name]),
+        "untrained": _summary_entry(scores[f"{name}_untrained"]),
+        "check": {"passed": trained >= MIN_TRAINED_AUC and trained >= MIN_GAIN * untrained,
+                  "min_trained_auc": MIN_TRAINED_AUC, "min_gain": MIN_GAIN,
                   "gain": trained / untrained if untrained > 0 else None},
-        "configs": {model_name: size["rpn"], "siammask": size["mask"] if with_mask else None},
+        "configs": {name: plan["size"]["rpn"], "siammask": plan["size"]["mask"] if plan["with_mask"] else None},
         "checkpoints": {k: str(v[1]) for k, v in runs.items()},
         "seconds": {**clock.seconds, "total": clock.total()},
     }
     if "siammask" in scores:
         summary["siammask"] = _summary_entry(scores["siammask"])
+    return summary
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    from pysiam.data.synthetic import preset, write_otb_layout
+
+    try:
+        plan = _plan(args)
+    except ValueError as e:
+        print(f"quickstart: error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    data, results = out / "data" / DATASET, out / "results"
+    progress = not args.no_progress
+    clock = _Clock()
+    with clock.step(f"benchmark: {plan['videos']} synthetic videos"):
+        params = preset("default", seed=0, **(_SMOKE_BENCHMARK if args.smoke else {}))
+        write_otb_layout(data, plan["videos"], params, name=DATASET, workers=plan["generators"], progress=progress)
+    runs = _train_all(plan, out, clock, progress)
+    with clock.step("tools/test.py on " + DATASET):
+        for name, (config, snapshot) in runs.items():
+            _test(config, snapshot, name, data, results, plan["device"], progress)
+    with clock.step("tools/eval.py on " + DATASET):
+        from pysiam.cli.eval import run as eval_main
+        scores = eval_main(["--dataset", DATASET, "--dataset-root", str(data), "--results", str(results),
+                            "--trackers", *runs, "--json", str(out / "eval.json"), "--plot", str(out / "plots"),
+                            "--workers", "1"])
+    summary = _summary(args, plan, scores, runs, clock)
     _write_json(out / "summary.json", summary)
-    verdict = "PASSED" if passed else "FAILED"
-    print(f"\nquickstart {verdict}: trained {model_name} success AUC {trained:.3f} (untrained {untrained:.3f}; "
-          f"need >= {MIN_TRAINED_AUC} and >= {MIN_GAIN:g}x), {clock.total():.0f} s in all. "
-          f"Summary: {out / 'summary.json'}, plots: {out / 'plots'}")
-    return 0 if passed else 1
+    name, check = plan["model"], summary["check"]
+    trained, untrained = summary["trained"]["success_auc"], summary["untrained"]["success_auc"]
+    print(f"\nquickstart {'PASSED' if check['passed'] else 'FAILED'}: trained {name} success AUC {trained:.3f} "
+          f"(untrained {untrained:.3f}; need >= {MIN_TRAINED_AUC} and >= {MIN_GAIN:g}x), {clock.total():.0f} s "
+          f"in all. Summary: {out / 'summary.json'}, plots: {out / 'plots'}")
+    return 0 if check["passed"] else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -262,6 +262,28 @@ def _start(cfg, s: TrainSettings, run_dir: Path, snapshot_dir: Path, resume: boo
     return point, model, optimizer, amp_dtype, scaler, start_epoch
 
 
+def _run_epochs(cfg, s: TrainSettings, epochs: range, model: nn.Module, train_model, optimizer, schedule, scaler,
+                loop: "_Loop", sampler, dist, snapshot_dir: Path, ckpt: Optional[Path]) -> Optional[Path]:
+    """Train ``epochs``, a checkpoint after each (rank 0); the last checkpoint written (or ``ckpt``)."""
+    wrapped: Optional[nn.Module] = None
+    main = dist.rank == 0
+    try:
+        for epoch in epochs:
+            wrapped = begin_epoch(epoch, model, train_model, optimizer, schedule, s.trainable, dist, wrapped)
+            sampler.set_epoch(epoch)
+            run_epoch(loop, wrapped, epoch)
+            if main:
+                ckpt = save_training_checkpoint(checkpoint_path(snapshot_dir, epoch + 1), model, optimizer,
+                                                epoch + 1, cfg, scheduler=schedule, scaler=scaler, stage=s.stage)
+                loop.events.flush()
+            barrier()
+    finally:
+        if loop.bar is not None:
+            loop.bar.close()
+        loop.events.close()
+    return ckpt
+
+
 def train(cfg, resume: bool = False, config_name: str = "", argv: Optional[Sequence[str]] = None,
           progress: bool = True, stop_after_epoch: Optional[int] = None, overwrite: bool = False) -> TrainResult:
     """Train the model of ``cfg``; see the module docstring.
@@ -305,23 +327,8 @@ def train(cfg, resume: bool = False, config_name: str = "", argv: Optional[Seque
     logger.info("training %s (%s family) for epochs %d..%d, %d iterations of %d x %d pairs each, on %s",
                 s.stage, family.name, start_epoch + 1, s.epochs, iters, s.batch_size, dist.world_size, dist.device)
 
-    # -- the epochs ------------------------------------------------------------------------------------
-    wrapped: Optional[nn.Module] = None
-    ckpt: Optional[Path] = point.path if point else None
-    try:
-        for epoch in range(start_epoch, last_epoch):
-            wrapped = begin_epoch(epoch, model, train_model, optimizer, schedule, s.trainable, dist, wrapped)
-            sampler.set_epoch(epoch)
-            run_epoch(loop, wrapped, epoch)
-            if main:
-                ckpt = save_training_checkpoint(checkpoint_path(snapshot_dir, epoch + 1), model, optimizer,
-                                                epoch + 1, cfg, scheduler=schedule, scaler=scaler, stage=s.stage)
-                loop.events.flush()
-            barrier()
-    finally:
-        if bar is not None:
-            bar.close()
-        loop.events.close()
+    ckpt = _run_epochs(cfg, s, range(start_epoch, last_epoch), model, train_model, optimizer, schedule,
+                       scaler, loop, sampler, dist, snapshot_dir, point.path if point else None)
     result = TrainResult(run_dir, ckpt or latest_checkpoint(snapshot_dir), max(start_epoch, last_epoch),
                          loop.step, loop.last, time.time() - t_start, model)
     cleanup_distributed(dist)
