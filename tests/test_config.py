@@ -96,7 +96,7 @@ def test_shipped_configs_load(name):
 
 
 def test_released_test_time_values():
-    # FACTS.md: k / window influence / lr of the released models.
+    # pysot's released models: penalty k / window influence / lr of their experiment YAMLs.
     expect = {
         "siamrpn_r50_l234_dwxcorr": (0.05, 0.42, 0.38),
         "siamrpn_r50_l234_dwxcorr_otb": (0.24, 0.5, 0.25),

@@ -1,4 +1,4 @@
-"""Hand-computed checks of the tracker building blocks (values from FACTS.md, derived by hand)."""
+"""Hand-computed checks of the tracker building blocks (pysot's formulas, values derived by hand)."""
 from __future__ import annotations
 
 import json
@@ -211,7 +211,7 @@ def test_mask_window_and_paste_matrix():
     assert mask_window([100, 50, 255, 255], 12, 12, 255, 127, 8, 8) == [164, 114, 127, 127]
     # side 510 (s = 2), position (row 4, col 0): x0 = 100 + (0 - 4) * 8 * 2, y0 = 50 + 0
     assert mask_window([100, 50, 510, 510], 4, 0, 255, 127, 8, 8) == [36, 50, 254, 254]
-    # FACTS: mask pixel (63, 63) of a window at (300.3, 100.7), side 254, in an 854x480 frame
+    # pysot's paste matrix: mask pixel (63, 63) of a window at (300.3, 100.7), side 254, in an 854x480 frame
     m = paste_matrix([300.3, 100.7, 254, 254], 127, (854, 480))
     x, y = m @ np.array([63, 63, 1.0])
     assert x == pytest.approx(853 / 854 * (300.3 + 63 * 2)) and x == pytest.approx(425.8, abs=0.05)
