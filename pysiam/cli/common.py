@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Callable, List, Sequence, Tuple, Type, TypeVar
+import argparse
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, TypeVar
 
 from pysiam.config import ConfigError
 
@@ -29,6 +30,29 @@ def guarded(prog: str, fn: Callable[[], T], extra: Tuple[Type[BaseException], ..
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"{prog}: error: {msg}", file=sys.stderr)
         return 2, None
+
+
+def print_json(result: Any, path: Optional[str] = None) -> str:
+    """Print ``result`` as indented, key-sorted JSON and, with ``path``, write it there atomically."""
+    import json
+
+    from pysiam.utils.atomic import atomic_write_text
+
+    text = json.dumps(result, indent=2, sort_keys=True)
+    print(text)
+    if path:
+        atomic_write_text(path, text + "\n")
+    return text
+
+
+def add_dataset_arguments(p: argparse.ArgumentParser, videos: bool = True) -> None:
+    """``--dataset``, ``--dataset-root``, ``--split``, ``--layout`` (and ``--videos``): how a tool names a benchmark."""
+    p.add_argument("--dataset", required=True, help="benchmark name, e.g. OTB100, VOT2018, DAVIS2017")
+    p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
+    p.add_argument("--split", default=None, help="dataset split (GOT-10k val/test, TrackingNet TEST, DAVIS val)")
+    p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
+    if videos:
+        p.add_argument("--videos", nargs="+", help="only these videos")
 
 
 def strip_separator(opts: Sequence[str]) -> List[str]:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from pysiam.datasets import build_dataset
-from pysiam.cli.common import guarded
+from pysiam.cli.common import add_dataset_arguments, guarded
 from pysiam.results.files import atomic_write_text
 from pysiam.eval.plots import plot_results
 from pysiam.eval.runner import evaluate
@@ -27,8 +27,7 @@ __all__ = ["main", "build_parser"]
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eval", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True, help="benchmark name, e.g. OTB100, VOT2018, DAVIS2017")
-    p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
+    add_dataset_arguments(p)
     p.add_argument("--results", required=True, help="results folder (<results>/<DATASET>/<tracker>/...)")
     p.add_argument("--trackers", nargs="+", help="tracker names or glob patterns (default: all found)")
     p.add_argument("--json", help="write the numbers here, one object per tracker")
@@ -44,9 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override the dataset year's EAO interval")
     p.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"),
                    help="image size of every video, when frames are not at hand")
-    p.add_argument("--split", help="dataset split (GOT-10k: val/test, TrackingNet: TEST/TRAIN_k, DAVIS: val)")
-    p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
-    p.add_argument("--videos", nargs="+", help="score only these videos")
     p.add_argument("--show-video-level", action="store_true", help="also print per-video numbers")
     p.add_argument("--skip-missing", action="store_true",
                    help="leave out videos without results instead of stopping")

@@ -19,20 +19,17 @@ as a no-op (pysot's training forward calls it).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from pysiam.cli.common import print_json
+from pysiam.speed.timing import timed
 
 
 def calibrate_bn(model, exemplar: int, search: int, passes: int = 2, batch: int = 2, seed: int = 0) -> None:
@@ -164,19 +161,6 @@ def _pysot_optimizer(model, pcfg):
                            weight_decay=float(pcfg.TRAIN.WEIGHT_DECAY))
 
 
-def _timed_steps(step: Callable[[], None], device, steps: int, warmup: int = 1) -> List[float]:
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(max(1, steps)):
-        tic = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - tic)
-    return times
-
-
 def pysot_train(builder, pcfg, device: torch.device, batch: int, steps: int, deterministic: bool) -> Dict[str, Any]:
     """Samples/s of pysot's training step (forward with its losses, backward, clip, SGD)."""
     from torch.nn.utils import clip_grad_norm_
@@ -200,7 +184,7 @@ def pysot_train(builder, pcfg, device: torch.device, batch: int, steps: int, det
             clip_grad_norm_(model.parameters(), float(pcfg.TRAIN.GRAD_CLIP))
             optimizer.step()
 
-        med = statistics.median(_timed_steps(step, device, steps))
+        med = statistics.median(timed(step, device, steps, 1))
     finally:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old
     return {"samples_per_s": batch / med, "step_ms_median": 1000 * med, "batch": batch, "steps": steps,
@@ -311,10 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     result = make_weights(args.config, args.out, args.seed) if args.cmd == "weights" else run_pysot(args)
-    text = json.dumps(result, indent=2, sort_keys=True)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    print_json(result, args.json)
     return 0
 
 

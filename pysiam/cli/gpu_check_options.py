@@ -13,12 +13,12 @@ convolutions on recent GPUs may exceed it: ``tf32`` in the output says whether t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 import torch
+
+from pysiam.cli.common import print_json
 
 VARIANTS = {"fold_bn": {"fold_bn": True}, "channels_last": {"channels_last": True},
             "cuda_graphs": {"cuda_graphs": True}, "fold_bn_cuda_graphs": {"fold_bn": True, "cuda_graphs": True},
@@ -84,10 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--weights", default="")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
-    text = json.dumps(check_options(args.config, args.device, args.weights), indent=2, sort_keys=True)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    print_json(check_options(args.config, args.device, args.weights), args.json)
     return 0
 
 

@@ -31,7 +31,7 @@ import os
 import sys
 from typing import Optional, Sequence, Tuple
 
-from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.cli.common import add_dataset_arguments, guarded, setup_logging, strip_separator
 from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import load_config
 
@@ -47,20 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="UNSAFE: unpickle any object in the snapshot (runs code from the file); only for "
                         "files you made yourself")
-    p.add_argument("--dataset", required=True, help="benchmark name, e.g. OTB100, VOT2018, DAVIS2016")
-    p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
+    add_dataset_arguments(p)
     p.add_argument("--output", default="results", help="results folder (default ./results)")
     p.add_argument("--name", default=None, help="tracker name in the results tree (default: "
                    "<config>-<snapshot>-<digest of config and weights>, so other settings never share a folder)")
-    p.add_argument("--videos", nargs="+", help="run only these videos")
     p.add_argument("--device", default=None, help="torch device (default: cfg.DEVICE / auto)")
     p.add_argument("--shard", default=None, help="i/N: run every N-th video starting at i "
                    "(default: RANK/WORLD_SIZE under torchrun, else 0/1)")
     p.add_argument("--overwrite", action="store_true", help="rerun videos that already have results "
                    "(and replace the folder's run.json manifest)")
     p.add_argument("--skip", type=int, default=5, help="VOT: frames skipped after a failure (default 5)")
-    p.add_argument("--split", default=None, help="dataset split (GOT-10k val/test, DAVIS val, ...)")
-    p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_inference_arguments(p)
     p.add_argument("--batch", type=int, default=1, help="videos tracked in lockstep with one batched "

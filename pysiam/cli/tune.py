@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from pysiam.cli.common import guarded, setup_logging, strip_separator
+from pysiam.cli.common import add_dataset_arguments, guarded, setup_logging, strip_separator
 from pysiam.cli.inference_args import add_inference_arguments, apply_inference_arguments
 from pysiam.config import config_path, load_config
 
@@ -49,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", default="", help="model weights (without: random weights, with a warning)")
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="UNSAFE: unpickle any object in the snapshot (runs code from the file)")
-    p.add_argument("--dataset", required=True, help="benchmark name, e.g. VOT2018, OTB100, DAVIS2016")
-    p.add_argument("--dataset-root", required=True, help="dataset folder (native layout or pysot JSON)")
+    add_dataset_arguments(p, videos=False)
     p.add_argument("--space", default=None, help="search space YAML (path or shipped name, e.g. "
                    "siamrpn_vot); default: PENALTY_K [0, 0.5], WINDOW_INFLUENCE / LR [0.1, 0.8] "
                    "(+ MASK_THRESHOLD [0.1, 0.5] for SiamMask), Sobol")
@@ -81,8 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", type=int, default=5, help="VOT: frames skipped after a failure (default 5)")
     p.add_argument("--eao-window", choices=("pysot", "vot"), default="pysot",
                    help="EAO averaging indices: pysot's low-1..high-1 or the VOT toolkit's low..high")
-    p.add_argument("--split", default=None, help="dataset split (GOT-10k val, DAVIS val, ...)")
-    p.add_argument("--layout", choices=("auto", "json", "native"), default="auto")
     p.add_argument("--frame-cache-mb", type=float, default=512.0,
                    help="decoded frames kept in memory per worker across trials (default 512)")
     p.add_argument("--template-cache", type=int, default=256,

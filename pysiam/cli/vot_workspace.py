@@ -10,18 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from pysiam.cli.common import guarded
+from pysiam.cli.common import add_dataset_arguments, guarded
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vot_workspace", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True, help="benchmark name (OTB100, VOT2018, DAVIS2017 ...)")
-    p.add_argument("--dataset-root", required=True, help="dataset folder")
+    add_dataset_arguments(p)
     p.add_argument("--workspace", required=True, help="workspace folder to create or extend")
-    p.add_argument("--videos", nargs="+", help="only these sequences")
-    p.add_argument("--split", help="dataset split (DAVIS: val, GOT-10k: val ...)")
     p.add_argument("--max-frames", type=int, help="cut every sequence to its first N frames")
     p.add_argument("--anchor-spacing", type=int, default=50,
                    help="frames between anchors when the source has no anchor.value")
@@ -41,7 +38,7 @@ def run(argv: Optional[List[str]] = None) -> str:
     from pysiam.vot.workspace import build_workspace, write_trackers_ini
 
     args = build_parser().parse_args(argv)
-    options = {"split": args.split} if args.split else {}
+    options = {"split": args.split, "layout": args.layout} if args.split else {"layout": args.layout}
     ws = build_workspace(args.dataset, args.dataset_root, args.workspace, videos=args.videos,
                          max_frames=args.max_frames, anchor_spacing=args.anchor_spacing,
                          object_id=args.object_id, copy=args.copy, low=args.eao_interval[0],
