@@ -16,7 +16,7 @@ import numpy as np
 from pysiam.datasets.parsing import BenchmarkFormatError, check_frame_count, list_frames, read_int_column
 from pysiam.datasets.sot_readers import match_frames, read_sequence_list
 from pysiam.datasets.video import Video
-from pysiam.vot.regions import Region, parse_region
+from pysiam.vot.regions import Region, read_trajectory
 
 __all__ = ["read_vot_regions", "region_box"]
 
@@ -35,12 +35,7 @@ def region_box(r: Region) -> np.ndarray:
 
 
 def _read_regions(gt_path: Path) -> list:
-    out = []
-    for i, line in enumerate(gt_path.read_text().splitlines(), 1):
-        try:
-            out.append(parse_region(line))
-        except ValueError as e:
-            raise BenchmarkFormatError(f"{gt_path}:{i}: {e}") from None
+    out = read_trajectory(gt_path)          # errors name the file and line
     if not out or np.isnan(region_box(out[0])).any():
         raise BenchmarkFormatError(f"{gt_path}:1: the first ground-truth region (the initial target) is empty")
     return out
