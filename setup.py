@@ -20,14 +20,19 @@ setup(
     install_requires=REQUIRES,
     extras_require={
         "vision": ["torchvision"],
-        "test": ["pytest>=7", "pytest-xdist"],
+        # ONNX export and the onnxruntime backend (pysiam.deploy, pysiam-export)
+        "deploy": ["onnx>=1.16", "onnxscript>=0.5", "onnxruntime>=1.18"],
+        "test": ["pytest>=7", "pytest-xdist", "onnx>=1.16", "onnxscript>=0.5", "onnxruntime>=1.18"],
+        # TraX server for the VOT toolkit (pysiam-vot); the toolkit itself lives in its own venv
+        "vot": ["vot-trax>=4.0.1"],
     },
     entry_points={
         "console_scripts": [
             f"pysiam-{name}=pysiam.cli.{name}:main"
             for name in ("train", "test", "eval", "demo", "benchmark", "prepare_data", "tune", "make_synthetic",
-                         "convert_siammask",
+                         "convert_siammask", "gpu_check", "export", "box_oracle",
                          "quickstart")
-        ],
+        ] + ["pysiam-vot=pysiam.vot.trax_server:main",
+             "pysiam-vot_workspace=pysiam.cli.vot_workspace:main"],
     },
 )

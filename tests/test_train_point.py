@@ -13,12 +13,8 @@ from pysiam.training.forward import TrainingModel
 from pysiam.training.trainer import train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tiny models run fastest on one thread (and do not stall when the CPU is shared): conftest's one_thread
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cfg(out_dir, *extra):

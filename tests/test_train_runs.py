@@ -12,12 +12,8 @@ from pysiam.training.trainer import train
 from test_train import tiny_cfg   # noqa: E402  (tests/ is on sys.path under pytest)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tiny models run fastest on one thread (and do not stall when the CPU is shared): conftest's one_thread
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _one_epoch_cfg(run, **kw):

@@ -17,7 +17,9 @@ def add_inference_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cuda-graphs", action="store_true", default=None, help="replay the search pass as a CUDA graph")
     g.add_argument("--winograd", action="store_true", default=None,
                    help="Winograd F(4x4,3x3) for the large 3x3 convolutions (CPU, float32; implies --fold-bn)")
-    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (0: torch's default)")
+    g.add_argument("--threads", type=int, default=None, help="CPU threads of the network (0: pysiam's default)")
+    g.add_argument("--backend", choices=("torch", "onnxruntime"), default=None,
+                   help="run the network in torch or as ONNX graphs in ONNX Runtime (exported on first use)")
     g.add_argument("--prefetch", type=int, default=None, help="frames decoded ahead in background threads")
     g.add_argument("--decode", choices=("cpu", "gpu"), default=None, help="JPEG decoding (gpu needs torchvision)")
     g.add_argument("--device-crop", choices=("auto", "on", "off"), default=None,
@@ -29,7 +31,8 @@ def apply_inference_arguments(cfg, args) -> None:
     values = {"FOLD_BN": args.fold_bn, "CHANNELS_LAST": args.channels_last,
               "AMP": None if args.amp is None else ("" if args.amp == "none" else args.amp),
               "COMPILE": args.compile, "CUDA_GRAPHS": args.cuda_graphs, "THREADS": args.threads,
-              "WINOGRAD": args.winograd, "PREFETCH": args.prefetch, "DECODE": args.decode, "DEVICE_CROP": args.device_crop}
+              "WINOGRAD": args.winograd, "PREFETCH": args.prefetch, "DECODE": args.decode, "DEVICE_CROP": args.device_crop,
+              "BACKEND": getattr(args, "backend", None)}
     was_frozen = cfg.is_frozen()
     cfg.defrost()
     for key, value in values.items():

@@ -115,6 +115,9 @@ def prepare_for_inference(model: nn.Module, options: InferenceOptions,
     ``cuda_graphs`` is dropped on non-CUDA devices.
     """
     model.eval()
+    if options.backend == "onnxruntime":  # ONNX graphs exported on first use (pysiam.deploy)
+        from pysiam.deploy.ort_model import OrtModel
+        return OrtModel.cached(model.cpu(), options.threads)
     if device is not None:
         model.to(device)
     if not options.changes_model:
@@ -138,7 +141,10 @@ def prepare_from_cfg(model: nn.Module, cfg, device: Optional[torch.device] = Non
     """:func:`prepare_for_inference` with the options of ``cfg.INFERENCE`` (``THREADS`` applied
     to the process too): what the tools call between loading the weights and building a tracker."""
     options = InferenceOptions.from_config(cfg)
-    apply_threads(options)
+    apply_threads(options, model)  # INFERENCE.THREADS, else pysiam's default for this model
     if options.changes_model:
         logger.info("inference options: %s", {k: v for k, v in options.as_dict().items() if v})
+    if options.backend == "onnxruntime":  # export folder / cache from cfg.INFERENCE (pysiam.deploy)
+        from pysiam.deploy.ort_model import ort_model_from_cfg
+        return ort_model_from_cfg(model.eval(), cfg, options.threads, device)
     return prepare_for_inference(model, options, device)

@@ -21,6 +21,9 @@ on the shipped configs with random weights and random BN statistics on CPU we me
   4x fewer multiplications for rounding-level changes (we measured about 1.5e-6 on the ResNet-50
   configs). Implies ``fold_bn``; combine it with NCHW (not ``channels_last``). On CUDA and under
   autocast the converted layers run the ordinary convolution.
+* ``backend``: ``'torch'`` (default) or ``'onnxruntime'``: the network runs as ONNX graphs in
+  ONNX Runtime (:mod:`pysiam.deploy`; exported on first use into a cache folder); rounding-level
+  changes (we measured <= 2e-6). The torch-side options above do not apply to it.
 * ``cuda_graphs``: on CUDA, the search pass is captured once per input shape and replayed (the
   template features are copied into static buffers, so re-initialisation needs no re-capture).
   Ignored on other devices.
@@ -36,14 +39,16 @@ from typing import Any, Dict
 
 import torch
 
-__all__ = ["InferenceOptions", "AMP_DTYPES", "COMPILE_MODES", "OUTPUT_TOLERANCE", "autocast_context"]
+__all__ = ["InferenceOptions", "BACKENDS", "AMP_DTYPES", "COMPILE_MODES", "OUTPUT_TOLERANCE", "autocast_context"]
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+#: INFERENCE.BACKEND values: torch, or ONNX Runtime on graphs exported by pysiam.deploy
+BACKENDS = ("torch", "onnxruntime")
 COMPILE_MODES = ("", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 #: stated output tolerance of each option (relative to the largest |fp32 output|), see module doc
 OUTPUT_TOLERANCE = {"exact": 0.0, "fold_bn": 1e-5, "channels_last": 1e-5, "compile": 1e-5, "winograd": 5e-5,
-                    "cuda_graphs": 0.0, "bf16": 5e-2, "fp16": 1e-2}
+                    "cuda_graphs": 0.0, "bf16": 5e-2, "fp16": 1e-2, "onnxruntime": 1e-4}
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class InferenceOptions:
     threads: int = 0
     winograd: bool = False
     compile_backend: str = "inductor"
+    backend: str = "torch"
 
     def __post_init__(self):
         amp = (self.amp or "").lower()
@@ -76,6 +82,10 @@ class InferenceOptions:
         object.__setattr__(self, "compile", mode)
         if int(self.threads) < 0:
             raise ValueError(f"INFERENCE.THREADS must be >= 0, got {self.threads}")
+        backend = str(self.backend or "torch").lower()
+        if backend not in BACKENDS:
+            raise ValueError(f"INFERENCE.BACKEND must be one of {BACKENDS}, got {self.backend!r}")
+        object.__setattr__(self, "backend", backend)
 
     @classmethod
     def from_config(cls, cfg) -> "InferenceOptions":
@@ -86,19 +96,19 @@ class InferenceOptions:
         return cls(fold_bn=bool(node.get("FOLD_BN", False)), channels_last=bool(node.get("CHANNELS_LAST", False)),
                    amp=str(node.get("AMP", "")), compile=node.get("COMPILE", ""),
                    cuda_graphs=bool(node.get("CUDA_GRAPHS", False)), threads=int(node.get("THREADS", 0)),
-                   winograd=bool(node.get("WINOGRAD", False)))
+                   winograd=bool(node.get("WINOGRAD", False)), backend=str(node.get("BACKEND", "torch")))
 
     @property
     def changes_model(self) -> bool:
         """Whether :func:`prepare_for_inference` does anything to the model."""
         return bool(self.fold_bn or self.channels_last or self.amp or self.compile or self.cuda_graphs
-                    or self.winograd)
+                    or self.winograd or self.backend != "torch")
 
     def tolerance(self) -> float:
         """The largest stated relative output difference of the chosen options."""
         keys = [k for k, on in (("fold_bn", self.fold_bn), ("channels_last", self.channels_last),
                                 ("compile", bool(self.compile)), ("winograd", self.winograd),
-                                (self.amp, bool(self.amp))) if on]
+                                (self.amp, bool(self.amp)), (self.backend, self.backend != "torch")) if on]
         return max([OUTPUT_TOLERANCE[k] for k in keys], default=0.0)
 
     def as_dict(self) -> Dict[str, Any]:
