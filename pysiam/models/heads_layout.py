@@ -2,8 +2,9 @@
 
 pysot's RPN heads are ``rpn_head`` and read the adjusted (neck) features; NanoTrack's BAN heads
 are ``ban_head`` and read the raw backbone features (NanoTrack builds a neck and stores its
-weights, but never applies it). A head class may declare both as class attributes
-``checkpoint_name`` / ``uses_neck``; the table below holds the defaults.
+weights, but never applies it); SiamBAN's heads are ``head`` and read the neck's output. A head
+class may declare both as class attributes ``checkpoint_name`` / ``uses_neck``; the table below
+holds the defaults.
 """
 from __future__ import annotations
 

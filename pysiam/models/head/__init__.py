@@ -40,7 +40,7 @@ def build_rpn_head(name: str, **kwargs) -> nn.Module:
 
 
 def build_ban_head(name: str, **kwargs) -> nn.Module:
-    """Instantiate the NanoTrack (BAN) head registered as ``name``."""
+    """Instantiate the anchor-free (BAN: NanoTrack, SiamBAN) head registered as ``name``."""
     return build_from_table(BAN_HEADS, "BAN head", name, kwargs)
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 from typing import List, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .rpn import DepthwiseXCorr
+from .rpn import DepthwiseXCorr, MultiLevel
 
 __all__ = ["SiamBANDepthwise", "MultiBAN"]
 
@@ -70,7 +69,7 @@ class SiamBANDepthwise(nn.Module):
         return self.match(self.encode_template(zf), xf)
 
 
-class MultiBAN(nn.Module):
+class MultiBAN(MultiLevel):
     """One :class:`SiamBANDepthwise` per level (``box2``, ``box3``, ...), fused over levels.
 
     Level i's distances are ``exp(loc_i * loc_scale[i])``; ``weighted=True`` fuses with
@@ -86,21 +85,9 @@ class MultiBAN(nn.Module):
         in_channels = [int(c) for c in in_channels]
         if not in_channels:
             raise ValueError("MultiBAN needs at least one level (BAN.KWARGS.in_channels is empty)")
-        self.weighted = bool(weighted)
-        self.num = len(in_channels)
-        self._names = [f"box{i + 2}" for i in range(self.num)]
-        for name, c in zip(self._names, in_channels):
-            self.add_module(name, SiamBANDepthwise(c, c, cls_out_channels, exp_loc=False))
-        if self.weighted:
-            self.cls_weight = nn.Parameter(torch.ones(self.num))
-            self.loc_weight = nn.Parameter(torch.ones(self.num))
+        self._add_levels("box", [SiamBANDepthwise(c, c, cls_out_channels, exp_loc=False) for c in in_channels],
+                         weighted)
         self.loc_scale = nn.Parameter(torch.ones(self.num))
-
-    def _levels(self, feats: Tensors) -> List[torch.Tensor]:
-        feats = [feats] if isinstance(feats, torch.Tensor) else list(feats)
-        if len(feats) != self.num:
-            raise ValueError(f"MultiBAN expects {self.num} feature levels, got {len(feats)}")
-        return feats
 
     def encode_template(self, zfs: Tensors) -> List[Kernel]:
         return [getattr(self, n).encode_template(z) for n, z in zip(self._names, self._levels(zfs))]
@@ -112,14 +99,4 @@ class MultiBAN(nn.Module):
             c, raw = getattr(self, name).match_raw(k, x)
             cls.append(c)
             loc.append(torch.exp(raw * self.loc_scale[i]))
-        if self.weighted:
-            return self.fuse(cls, F.softmax(self.cls_weight, 0)), self.fuse(loc, F.softmax(self.loc_weight, 0))
-        return sum(cls) / self.num, sum(loc) / self.num
-
-    @staticmethod
-    def fuse(maps: List[torch.Tensor], weights: torch.Tensor) -> torch.Tensor:
-        """Weighted sum of per-level maps."""
-        return sum(m * w for m, w in zip(maps, weights))
-
-    def forward(self, zfs: Tensors, xfs: Tensors) -> Tuple[torch.Tensor, torch.Tensor]:
-        return self.match(self.encode_template(zfs), xfs)
+        return self._fuse_levels(cls, loc)
