@@ -1,7 +1,7 @@
 """Track one or several targets through a video, a folder of frames or a webcam; write an annotated video.
 
     python tools/demo.py --config siamrpn_alex_dwxcorr --snapshot model.pth \\
-        --input demo/bag.avi --init 310,140,110,100 --output demo_out [KEY VALUE ...]
+        --input demo/bag.avi --init 292,128,146,132 --output demo_out [KEY VALUE ...]
 
 Without ``--init`` the box is selected interactively (cv2.selectROI) when a display exists.
 Writes ``<output>/<name>.mp4`` (or ``.avi`` when the mp4v codec is unavailable) with the box, or
@@ -166,24 +166,42 @@ def write_results(path: Path, rows: Sequence[Sequence[float]]) -> None:
     atomic_write_text(path, text)
 
 
-def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
-    """Run the demo for parsed arguments; returns the output paths, frame count and speed."""
-    try:
-        cfg = load_config(args.config, args.opts)
-    except ConfigError as e:
-        raise DemoError(str(e)) from None
-    if args.device:
-        cfg.DEVICE = args.device
-    apply_inference_arguments(cfg, args)
-    source = FrameSource(args.input)
-    init_boxes = parse_boxes(args.init)
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def start_targets(tracker, multi: Optional[MultiTracker], frame: np.ndarray,
+                  boxes: Sequence[Sequence[float]]) -> List[Dict[str, Any]]:
+    """Start ``tracker`` on the one box, or ``multi`` on several; the first frame's outputs."""
+    if multi is not None:
+        multi.init(frame, boxes)
+    else:
+        tracker.init(frame, boxes[0])
+    return [{"bbox": list(box), "best_score": None} for box in boxes]
+
+
+def write_target_results(out_dir: Path, name: str, rows: Sequence[Sequence[Sequence[float]]]) -> Any:
+    """Per target :func:`write_results`: ``<name>.txt`` for one, ``<name>_<k>.txt`` (k from 1)
+    for several; the path, or the paths joined by ', '."""
+    names = [f"{name}.txt"] if len(rows) == 1 else [f"{name}_{k}.txt" for k in range(1, len(rows) + 1)]
+    for file_name, target_rows in zip(names, rows):
+        write_results(out_dir / file_name, target_rows)
+    return out_dir / names[0] if len(names) == 1 else ", ".join(str(out_dir / n) for n in names)
+
+
+def _trackers(args: argparse.Namespace, cfg, several: bool):
+    """(one tracker, a MultiTracker over the same model when there are several targets)."""
     model = load_model(cfg, args.snapshot, trust=args.trust_checkpoint)
     model = prepare_from_cfg(model, cfg, resolve_device(args.device or None, cfg))
     tracker = build_tracker(cfg, model, device=args.device or None)
-    multi = MultiTracker(lambda: build_tracker(cfg, model, device=args.device or None)) if len(init_boxes) > 1 else None
+    multi = MultiTracker(lambda: build_tracker(cfg, model, device=args.device or None)) if several else None
+    return tracker, multi
 
+
+def _show(name: str, vis) -> bool:
+    """Show a frame when a screen is there; False when the user asked to stop (q / Esc)."""
+    cv2.imshow(name, vis)
+    return not (cv2.waitKey(1) & 0xFF in (ord("q"), 27))
+
+
+def _track_frames(args, source, tracker, multi, init_boxes, out_dir: Path):
+    """Track every frame; (per-target rows of x,y,w,h,score, tracking seconds, the video sink)."""
     from tqdm import tqdm
 
     total = source.count
@@ -200,20 +218,16 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
                 break
             if idx == 0:
                 boxes = init_boxes or [select_box(frame, source.name)]
-                tic = time.perf_counter()
-                if multi is not None:
-                    multi.init(frame, boxes)
-                else:
-                    tracker.init(frame, boxes[0])
+            tic = time.perf_counter()         # the interactive selection is not timed
+            if idx == 0:
+                outs = start_targets(tracker, multi, frame, boxes)
                 track_time += time.perf_counter() - tic
-                outs = [{"bbox": box, "best_score": None} for box in boxes]
                 for r, box in zip(rows, boxes):
                     r.append(list(box) + [float("nan")])
                 if not args.no_video:
                     sink = VideoSink(out_dir / source.name, args.fps or source.fps or 25.0,
                                      (frame.shape[1], frame.shape[0]))
             else:
-                tic = time.perf_counter()
                 outs = multi.track(frame) if multi is not None else [tracker.track(frame)]
                 track_time += time.perf_counter() - tic
                 for r, out in zip(rows, outs):
@@ -221,10 +235,8 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
             vis = draw_all(frame, outs) if (sink is not None or show) else None
             if sink is not None:
                 sink.write(vis)
-            if show:
-                cv2.imshow(source.name, vis)
-                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
-                    break
+            if show and not _show(source.name, vis):
+                break
             bar.update(1)
             bar.set_postfix(fps=f"{len(rows[0]) / max(track_time, 1e-9):.1f}", refresh=False)
     except BaseException:
@@ -233,12 +245,27 @@ def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
         raise
     finally:
         bar.close()
+    return rows, track_time, sink
+
+
+def run_demo(args: argparse.Namespace) -> Dict[str, Any]:
+    """Run the demo for parsed arguments; returns the output paths, frame count and speed."""
+    try:
+        cfg = load_config(args.config, args.opts)
+    except ConfigError as e:
+        raise DemoError(str(e)) from None
+    if args.device:
+        cfg.DEVICE = args.device
+    apply_inference_arguments(cfg, args)
+    source = FrameSource(args.input)
+    init_boxes = parse_boxes(args.init)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tracker, multi = _trackers(args, cfg, len(init_boxes) > 1)
+    rows, track_time, sink = _track_frames(args, source, tracker, multi, init_boxes, out_dir)
     if not rows[0]:
         raise DemoError(f"no frame read from {source.describe}")
-    names = [f"{source.name}.txt"] if len(rows) == 1 else [f"{source.name}_{k}.txt" for k in range(1, len(rows) + 1)]
-    for name, target_rows in zip(names, rows):
-        write_results(out_dir / name, target_rows)
-    results = out_dir / names[0] if len(names) == 1 else ", ".join(str(out_dir / n) for n in names)
+    results = write_target_results(out_dir, source.name, rows)
     video = sink.close() if sink is not None else None
     return {"frames": len(rows[0]), "results": results, "video": video, "targets": len(rows),
             "fps": len(rows[0]) / max(track_time, 1e-9), "device": str(tracker.device)}
