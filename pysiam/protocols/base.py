@@ -8,11 +8,16 @@ and the metrics a tuning search may optimise. It is looked up once from the data
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
+
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .steps import FrameCallback, Job, counted, drive
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
 
 __all__ = ["Protocol", "RunOptions", "ScoreOptions", "Where", "Column"]
 
@@ -75,26 +80,26 @@ class Protocol:
     needs_mask: bool = False
 
     # -- running -------------------------------------------------------------------------------
-    def job(self, video, frames, opts: RunOptions) -> Job:
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions) -> Job:
         """The step generator of one video (see :mod:`pysiam.protocols.steps`)."""
         raise NotImplementedError(f"the {self.name} protocol has no step generator")
 
-    def run(self, make_tracker: Callable[[], Any], video, opts: RunOptions, frames=None,
+    def run(self, make_tracker: Callable[[], Any], video: Video, opts: RunOptions, frames: Iterable[Any]=None,
             on_frame: FrameCallback = None) -> Any:
         """Run one video sequentially with a fresh tracker; return its result object."""
         frames = video.frames() if frames is None else frames
         return drive(self.job(video, counted(frames, on_frame), opts), make_tracker())
 
     # -- result files --------------------------------------------------------------------------
-    def write(self, result: Any, video, where: Where) -> str:
+    def write(self, result: Any, video: Video, where: Where) -> str:
         """Write one video's result files atomically; return a short summary for the log."""
         raise NotImplementedError
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         """Whether the video's result files are all there (the last one written is checked)."""
         raise NotImplementedError
 
-    def read(self, where: Where, video) -> Any:
+    def read(self, where: Where, video: Video) -> Any:
         """A video's result files read back into what :meth:`score` takes."""
         raise NotImplementedError
 
@@ -103,16 +108,16 @@ class Protocol:
         raise NotImplementedError
 
     # -- scoring -------------------------------------------------------------------------------
-    def score(self, video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> Any:
+    def score(self, video: Video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> Any:
         """Per-video statistics (the inputs of :meth:`summarize`); ``cache``: the caller's
         memo for data that does not change between calls (ground-truth masks)."""
         raise NotImplementedError
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         """The dataset numbers of one tracker (what ``tools/eval.py`` prints and writes)."""
         raise NotImplementedError
 
-    def check_scorable(self, dataset) -> None:
+    def check_scorable(self, dataset: Dataset) -> None:
         """Raise ValueError when the dataset cannot be scored locally (withheld ground truth)."""
 
     def resolve_metric(self, name: Optional[str]) -> str:
@@ -125,13 +130,13 @@ class Protocol:
         return f"<protocol {self.name}>"
 
 
-def withheld_check(protocol: Protocol, dataset) -> None:
+def withheld_check(protocol: Protocol, dataset: Dataset) -> None:
     """The GOT-10k / TrackingNet test splits carry only the first frame's box."""
     if any(v.meta.get("gt_complete") is False for v in dataset):
         raise ValueError(f"{dataset.name}: the ground truth of this split is withheld (first frame "
                          f"only); submit the results to the benchmark's server")
 
 
-def frame_count(video) -> Optional[int]:
+def frame_count(video: Video) -> Optional[int]:
     """The number of frames a result file of ``video`` must have (its ground-truth rows)."""
     return None if video.gt is None else len(video.gt)

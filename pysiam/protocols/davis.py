@@ -9,9 +9,10 @@ exceeds ``mask_threshold``. Result files: palette PNGs ``<results>/<DATASET>/<tr
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence
+
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -22,6 +23,10 @@ from pysiam.runner.multi import MultiTracker
 
 from .base import Protocol, RunOptions, ScoreOptions, Where
 from .steps import FrameCallback, VOSResult
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
 
 __all__ = ["DAVISProtocol", "run_vos", "mask_box"]
 
@@ -45,7 +50,7 @@ def _start(anno, obj: int):
     return [box[0] + 0.5, box[1] + 0.5, box[2], box[3]], m.astype(np.float32)
 
 
-def run_vos(make_tracker: Callable[[], Any], video, threshold: float, on_frame: FrameCallback = None,
+def run_vos(make_tracker: Callable[[], Any], video: Video, threshold: float, on_frame: FrameCallback = None,
             object_ids: Optional[Sequence[int]] = None) -> VOSResult:
     """Track every object of ``video`` (see the module docstring); frames are read once. The
     started objects share one :class:`~pysiam.runner.multi.MultiTracker` (one batched network
@@ -96,20 +101,20 @@ class DAVISProtocol(Protocol):
     batchable = False
     needs_mask = True
 
-    def run(self, make_tracker, video, opts: RunOptions, frames=None, on_frame: FrameCallback = None) -> VOSResult:
+    def run(self, make_tracker: Callable[[], Any], video: Video, opts: RunOptions, frames: Iterable[Any]=None, on_frame: FrameCallback = None) -> VOSResult:
         return run_vos(make_tracker, video, threshold=opts.mask_threshold, on_frame=on_frame)
 
-    def write(self, result: VOSResult, video, where: Where) -> str:
+    def write(self, result: VOSResult, video: Video, where: Where) -> str:
         for path, labels in zip(video.img_paths, result.labels):
             rio.write_davis_mask(where.results, where.tracker, video.name, Path(path).stem, labels,
                                  dataset=where.dataset)
         return f"{len(result.object_ids)} object(s)"
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         d = where.dir / video.name
         return d.is_dir() and all((d / f"{Path(p).stem}.png").is_file() for p in video.img_paths)
 
-    def read(self, where: Where, video) -> List[np.ndarray]:
+    def read(self, where: Where, video: Video) -> List[np.ndarray]:
         out = []
         for fid in [Path(m).stem for m in video.mask_paths][1:-1]:
             path = where.dir / video.name / f"{fid}.png"
@@ -121,7 +126,7 @@ class DAVISProtocol(Protocol):
     def scorable(self, result: VOSResult) -> List[np.ndarray]:
         return list(result.labels[1:-1])
 
-    def score(self, video, scorable, cache: Optional[Dict[str, Any]] = None) -> dict:
+    def score(self, video: Video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> dict:
         key = f"davis-gt:{video.name}"
         gts = None if cache is None else cache.get(key)
         if gts is None:
@@ -131,7 +136,7 @@ class DAVISProtocol(Protocol):
         binary = video.meta.get("year") == 2016
         return davis_sequence_scores(gts, scorable[:len(gts) - 2], binary, where=video.name)
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         out = davis_summary(per_video)
         out["per_frame"] = {v: {"J": r["J"].tolist(), "F": r["F"].tolist()} for v, r in sorted(per_video.items())}
         return out

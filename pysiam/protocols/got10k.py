@@ -5,7 +5,7 @@ and ``<video>_time.txt``; a flat ``<video>.txt`` is read too.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 import numpy as np
 
@@ -16,6 +16,10 @@ from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count, withhe
 from .ope import one_pass
 from .steps import Job, OPEResult
 
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
+
 __all__ = ["GOT10kProtocol"]
 
 
@@ -25,18 +29,18 @@ class GOT10kProtocol(Protocol):
     columns = ("ao", [("AO", "ao", ".3f"), ("SR0.50", "sr50", ".3f"), ("SR0.75", "sr75", ".3f")])
     video_columns = [("AO", "ao", ".3f")]
 
-    def job(self, video, frames, opts: RunOptions) -> Job:
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions) -> Job:
         return one_pass(video, frames)
 
-    def write(self, result: OPEResult, video, where: Where) -> str:
+    def write(self, result: OPEResult, video: Video, where: Where) -> str:
         rio.write_got10k_result(where.results, where.dataset, where.tracker, video.name, result.boxes,
                                 result.times)
         return ""
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         return (where.dir / video.name / f"{video.name}_001.txt").is_file()
 
-    def read(self, where: Where, video) -> List[np.ndarray]:
+    def read(self, where: Where, video: Video) -> List[np.ndarray]:
         folder = where.dir / video.name
         files = rio.find_run_files(folder, video.name) if folder.is_dir() else [
             rio.find_ope_result(where.dir, video.name)]
@@ -45,11 +49,11 @@ class GOT10kProtocol(Protocol):
     def scorable(self, result: OPEResult) -> List[np.ndarray]:
         return [np.asarray(result.boxes, np.float64)]
 
-    def score(self, video, scorable, cache: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    def score(self, video: Video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> np.ndarray:
         return got10k_video_ious(scorable, video.gt, video.image_size, video.visible)
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         return got10k_summary(per_video)
 
-    def check_scorable(self, dataset) -> None:
+    def check_scorable(self, dataset: Dataset) -> None:
         withheld_check(self, dataset)

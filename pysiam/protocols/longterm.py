@@ -6,7 +6,7 @@ Scores: tracking precision / recall over confidence thresholds and the best F-sc
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
@@ -16,6 +16,10 @@ from pysiam.results import files as rio
 from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count
 from .ope import one_pass
 from .steps import Job, OPEResult
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
 
 __all__ = ["LongTermProtocol"]
 
@@ -27,10 +31,10 @@ class LongTermProtocol(Protocol):
                            ("F-score", "f_score", ".3f")])
     video_columns = [("Pr", "precision", ".3f"), ("Re", "recall", ".3f"), ("F", "f_score", ".3f")]
 
-    def job(self, video, frames, opts: RunOptions) -> Job:
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions) -> Job:
         return one_pass(video, frames)
 
-    def write(self, result: OPEResult, video, where: Where) -> str:
+    def write(self, result: OPEResult, video: Video, where: Where) -> str:
         rio.write_longterm_result(where.results, where.dataset, where.tracker, video.name,
                                   [None] + result.boxes[1:], result.scores, result.times)
         return ""
@@ -39,10 +43,10 @@ class LongTermProtocol(Protocol):
         d = where.dir / "longterm" / video.name
         return d / f"{video.name}_001.txt", d / f"{video.name}_001_confidence.value"
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         return self._paths(where, video)[1].is_file()
 
-    def read(self, where: Where, video) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def read(self, where: Where, video: Video) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         box_path, conf_path = self._paths(where, video)
         if not box_path.is_file():
             raise FileNotFoundError(f"no result for video {video.name}: {box_path}")
@@ -58,9 +62,9 @@ class LongTermProtocol(Protocol):
         conf = np.array([np.nan] + [float(f"{s:.6f}") for s in result.scores[1:]])
         return codes, regions, conf
 
-    def score(self, video, scorable, cache: Optional[Dict[str, Any]] = None) -> dict:
+    def score(self, video: Video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> dict:
         codes, regions, conf = scorable
         return longterm_video_scores(codes, regions, conf, video.gt, video.image_size)
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         return longterm_summary(per_video)

@@ -5,7 +5,7 @@ Scores: success (IoU thresholds) and precision (centre error) curves, as pysot's
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional
 
 import numpy as np
 
@@ -16,10 +16,14 @@ from pysiam.utils.bbox import init_box_from_region
 from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count, withheld_check
 from .steps import Init, Job, OPEResult, Track
 
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
+
 __all__ = ["OPEProtocol", "ope_job", "one_pass"]
 
 
-def one_pass(video, frames) -> Job:
+def one_pass(video: Video, frames: Iterable[Any]) -> Job:
     """Init on frame 0 (pysot's init box of the ground truth region), track every later frame;
     returns an :class:`OPEResult` whose first box is the init box."""
     out = OPEResult()
@@ -37,7 +41,7 @@ def one_pass(video, frames) -> Job:
     return out
 
 
-def ope_job(video, frames) -> Job:
+def ope_job(video: Video, frames: Iterable[Any]) -> Job:
     """One-pass evaluation as a step generator (see :func:`one_pass`)."""
     return one_pass(video, frames)
 
@@ -50,30 +54,30 @@ class OPEProtocol(Protocol):
     video_columns = [("AUC", "success_auc", ".3f"), ("Prec", "precision", ".3f")]
     attribute_keys = ("success_auc", "precision")
 
-    def job(self, video, frames, opts: RunOptions) -> Job:
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions) -> Job:
         return one_pass(video, frames)
 
-    def write(self, result: OPEResult, video, where: Where) -> str:
+    def write(self, result: OPEResult, video: Video, where: Where) -> str:
         rio.write_ope_result(where.results, where.dataset, where.tracker, video.name, result.boxes)
         return ""
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         try:
             rio.find_ope_result(where.dir, video.name)
         except FileNotFoundError:
             return False
         return True
 
-    def read(self, where: Where, video) -> np.ndarray:
+    def read(self, where: Where, video: Video) -> np.ndarray:
         return rio.read_boxes(rio.find_ope_result(where.dir, video.name), frames=frame_count(video))
 
     def scorable(self, result: OPEResult) -> np.ndarray:
         return np.asarray(result.boxes, np.float64)
 
-    def score(self, video, scorable: np.ndarray, cache: Optional[Dict[str, Any]] = None) -> dict:
+    def score(self, video: Video, scorable: np.ndarray, cache: Optional[Dict[str, Any]] = None) -> dict:
         return ope_video_scores(video.gt, scorable, video.visible)
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         out = ope_summary(per_video)
         out["per_attribute"] = {}
         for attr, names in dataset.attributes.items():
@@ -88,5 +92,5 @@ class OPEProtocol(Protocol):
                             for v, r in sorted(per_video.items())}
         return out
 
-    def check_scorable(self, dataset) -> None:
+    def check_scorable(self, dataset: Dataset) -> None:
         withheld_check(self, dataset)

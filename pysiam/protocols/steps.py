@@ -55,7 +55,7 @@ class VOSResult:
     times: List[float] = field(default_factory=list)
 
 
-def drive(job: Job, tracker) -> Any:
+def drive(job: Job, tracker: Any) -> Any:
     """Run a step generator with one tracker (the sequential engine); return its result."""
     try:
         request = next(job)

@@ -7,7 +7,7 @@ number and EAO (pysot's / the VOT toolkit's definitions, see :mod:`pysiam.eval.v
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from pysiam.utils.bbox import init_box_from_region
 
 from .base import Protocol, RunOptions, ScoreOptions, Where, frame_count
 from .steps import Init, Job, Track, VOTResult
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
 
 __all__ = ["VOTProtocol", "vot_job", "vot_region", "vot_arrays"]
 
@@ -31,7 +35,7 @@ def vot_region(gt_row: Sequence[float]) -> np.ndarray:
     return r
 
 
-def vot_job(video, frames, skip: int = 5, use_polygon: bool = False) -> Job:
+def vot_job(video: Video, frames: Iterable[Any], skip: int = 5, use_polygon: bool = False) -> Job:
     """VOT reset protocol as a step generator: yields Init / Track, returns a VOTResult.
 
     use_polygon: report the tracker's rotated ``polygon`` (SiamMask) instead of its box.
@@ -92,27 +96,27 @@ class VOTProtocol(Protocol):
     video_columns = [("Acc", "accuracy", ".3f"), ("Lost", "lost_number", ".1f")]
     attribute_keys = ("eao", "accuracy")
 
-    def job(self, video, frames, opts: RunOptions) -> Job:
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions) -> Job:
         return vot_job(video, frames, skip=opts.skip, use_polygon=opts.use_polygon)
 
-    def write(self, result: VOTResult, video, where: Where) -> str:
+    def write(self, result: VOTResult, video: Video, where: Where) -> str:
         rio.write_vot_result(where.results, where.dataset, where.tracker, video.name, result.records)
         return f"lost {result.failures}"
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         return (where.dir / "baseline" / video.name / f"{video.name}_001.txt").is_file()
 
-    def read(self, where: Where, video) -> list:
+    def read(self, where: Where, video: Video) -> list:
         files = rio.find_run_files(where.dir / "baseline" / video.name, video.name)
         return [rio.read_vot_records(f, frames=frame_count(video)) for f in files]
 
     def scorable(self, result: VOTResult) -> list:
         return [vot_arrays(result.records)]
 
-    def score(self, video, scorable: list, cache: Optional[Dict[str, Any]] = None) -> dict:
+    def score(self, video: Video, scorable: list, cache: Optional[Dict[str, Any]] = None) -> dict:
         return vot_video_scores(scorable, video.gt, video.image_size, video.tags)
 
-    def summarize(self, per_video: Dict[str, Any], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, Any], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         out = vot_summary(per_video, opts.eao_interval or dataset.eao_interval, opts.eao_window)
         out["per_video"] = {v: {"accuracy": float(np.nanmean(r["overlaps"])) if np.isfinite(r["overlaps"]).any()
                                 else float("nan"), "lost_number": float(np.mean(r["failures"]))}

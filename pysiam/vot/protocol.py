@@ -11,13 +11,17 @@ Frames are read with ``video.read_frame`` in both directions (the ``frames`` ite
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional
 
 from pysiam.protocols.base import Protocol, RunOptions, ScoreOptions, Where
 from pysiam.vot.multistart import (MultistartResult, SequenceRuns, anchor_runs, multistart_done,
                                    multistart_job, read_multistart_runs, sequence_runs, summarize,
                                    write_multistart_result)
 from pysiam.vot.sources import video_anchor_values, video_regions
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from pysiam.datasets.video import Dataset, Video
+
 
 __all__ = ["MultistartProtocol", "ANCHOR_SPACING", "DEFAULT_EAO_INTERVAL"]
 
@@ -52,18 +56,18 @@ class MultistartProtocol(Protocol):
             cache[key] = gt
         return gt
 
-    def job(self, video, frames, opts: RunOptions):
+    def job(self, video: Video, frames: Iterable[Any], opts: RunOptions):
         output = "polygon" if opts.use_polygon else "auto"
         return multistart_job(self._gt(video), video.read_frame, self._anchors(video), output)
 
-    def write(self, result: MultistartResult, video, where: Where) -> str:
+    def write(self, result: MultistartResult, video: Video, where: Where) -> str:
         write_multistart_result(where.dir / "multistart" / video.name, video.name, result)
         return f"{len(result.runs)} runs"
 
-    def has_result(self, where: Where, video) -> bool:
+    def has_result(self, where: Where, video: Video) -> bool:
         return multistart_done(where.dir / "multistart" / video.name, video.name, self._anchors(video))
 
-    def read(self, where: Where, video):
+    def read(self, where: Where, video: Video):
         return read_multistart_runs(where.dir / "multistart" / video.name, video.name, self._anchors(video))
 
     def scorable(self, result: MultistartResult):
@@ -72,10 +76,10 @@ class MultistartProtocol(Protocol):
         return {(r.anchor, r.reverse): [parse_region(format_region(x)) for x in r.regions]
                 for r in result.runs}
 
-    def score(self, video, scorable, cache: Optional[Dict[str, Any]] = None) -> SequenceRuns:
+    def score(self, video: Video, scorable: Any, cache: Optional[Dict[str, Any]] = None) -> SequenceRuns:
         return sequence_runs(scorable, self._gt(video, cache), video.image_size)
 
-    def summarize(self, per_video: Dict[str, SequenceRuns], dataset, opts: ScoreOptions) -> Dict[str, Any]:
+    def summarize(self, per_video: Dict[str, SequenceRuns], dataset: Dataset, opts: ScoreOptions) -> Dict[str, Any]:
         low, high = opts.eao_interval or dataset.eao_interval or DEFAULT_EAO_INTERVAL
         scores = {name: runs.score(high) for name, runs in per_video.items()}
         out = summarize(scores, low, high)
