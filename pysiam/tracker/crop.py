@@ -62,11 +62,12 @@ def crop_window(img: np.ndarray, center: Sequence[float], out_size: int, crop_si
 def patch_to_tensor(patch: np.ndarray, device: Optional[torch.device] = None) -> torch.Tensor:
     """(H, W, C) uint8 patch -> (1, C, H, W) contiguous float32 tensor on ``device`` (0..255).
 
-    The uint8 data is moved first and converted on the device (4x less to transfer).
+    For another device the uint8 data is moved first and converted there (4x less to transfer);
+    on the CPU NumPy's transposing cast is about twice as fast as torch's (same values exactly).
     """
-    t = torch.from_numpy(np.ascontiguousarray(patch))
-    if device is not None:
-        t = t.to(device, non_blocking=True)
+    if device is None or torch.device(device).type == "cpu":
+        return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1), dtype=np.float32)[None])
+    t = torch.from_numpy(np.ascontiguousarray(patch)).to(device, non_blocking=True)
     return t.permute(2, 0, 1).unsqueeze(0).to(torch.float32, memory_format=torch.contiguous_format)
 
 
