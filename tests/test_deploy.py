@@ -43,15 +43,10 @@ def _model(name, overrides=()):
 def _teacher_forced_diff(cfg, ref_model, ort_cfg, ort_model, frames, box):
     """Max box difference (px) when the ONNX tracker starts every frame from the torch tracker's
     state (free runs of random-weight trackers amplify rounding from frame to frame)."""
-    ref, other = build_tracker(cfg, ref_model, device="cpu"), build_tracker(ort_cfg, ort_model, device="cpu")
-    ref.init(frames[0], box)
-    other.init(frames[0], box)
-    worst = 0.0
-    for frame in frames[1:]:
-        other.center_pos, other.size = ref.center_pos.copy(), ref.size.copy()
-        a, b = ref.track(frame)["bbox"], other.track(frame)["bbox"]
-        worst = max(worst, float(np.abs(np.asarray(a) - np.asarray(b)).max()))
-    return worst
+    from pysiam.deploy.validate import teacher_forced_box_diff
+
+    return teacher_forced_box_diff(build_tracker(cfg, ref_model, device="cpu"),
+                                   build_tracker(ort_cfg, ort_model, device="cpu"), frames, box)
 
 
 def _boxes(cfg, model, frames, box):

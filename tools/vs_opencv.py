@@ -82,17 +82,9 @@ def opencv_tracker(args):
 
 def teacher_forced_diff(trackers, frames, box):
     """Max |box difference| (px) of the onnxruntime tracker, started each frame from the torch state."""
-    import numpy as np
+    from pysiam.deploy.validate import teacher_forced_box_diff
 
-    ref, ort = trackers["torch"], trackers["onnxruntime"]
-    ref.init(frames[0], box)
-    ort.init(frames[0], box)
-    worst = 0.0
-    for frame in frames[1:]:
-        ort.center_pos, ort.size = ref.center_pos.copy(), ref.size.copy()
-        a, b = ref.track(frame)["bbox"], ort.track(frame)["bbox"]
-        worst = max(worst, float(np.abs(np.asarray(a) - np.asarray(b)).max()))
-    return worst
+    return teacher_forced_box_diff(trackers["torch"], trackers["onnxruntime"], frames, box)
 
 
 def interleaved(args, threads, frames, box):

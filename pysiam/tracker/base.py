@@ -25,38 +25,13 @@ import torch
 from ..families import AnchorFamily, Grid, HeadFamily
 from ..utils.bbox import center_to_xywh, tracker_center
 from ..utils.device import DeviceLike, model_device, resolve_device
-from .checks import check_init_box
+from .checks import check_box, check_image, check_init_box
 from .crop import get_subwindow
 from .crop_torch import DeviceCropper
 from .params import TrackerParams
 from .scoring import change_penalty, clip_state, context_size
 
 __all__ = ["SiameseNetwork", "SiameseTracker", "TrackerParams", "check_image", "check_box"]
-
-
-def check_image(img: Any) -> np.ndarray:
-    """A frame must be an H x W x 3 uint8 array (BGR), or such a torch tensor."""
-    if isinstance(img, torch.Tensor) and img.dim() == 3 and img.shape[2] == 3 and img.dtype == torch.uint8:
-        if img.shape[0] == 0 or img.shape[1] == 0:
-            raise ValueError(f"empty image of shape {tuple(img.shape)}")
-        return img
-    if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-        desc = f"{type(img).__name__} {getattr(img, 'shape', '')} {getattr(img, 'dtype', '')}"
-        raise ValueError(f"expected a BGR uint8 image of shape H x W x 3, got {desc.strip()}")
-    if img.shape[0] == 0 or img.shape[1] == 0:
-        raise ValueError(f"empty image of shape {img.shape}")
-    return img
-
-
-def check_box(bbox: Sequence[float]) -> Tuple[float, float, float, float]:
-    """An initial box must be 4 finite numbers x, y, w, h with w, h > 0."""
-    try:
-        vals = [float(v) for v in np.asarray(bbox, dtype=np.float64).ravel()]
-    except (TypeError, ValueError):
-        raise ValueError(f"initial box must be 4 numbers x, y, w, h, got {bbox!r}") from None
-    if len(vals) != 4 or not all(np.isfinite(vals)) or vals[2] <= 0 or vals[3] <= 0:
-        raise ValueError(f"initial box must be 4 finite numbers x, y, w, h with w, h > 0, got {bbox!r}")
-    return vals[0], vals[1], vals[2], vals[3]
 
 
 @runtime_checkable
