@@ -17,7 +17,7 @@ from pysiam.datasets.testing import make_otb_like
 from pysiam.config import load_config
 from pysiam.runner.prefetch import PrefetchReader, gpu_decode_available
 from pysiam.tracker import build_tracker
-from pysiam.tracker.crop import crop_window, get_subwindow
+from pysiam.tracker.crop import crop_window, get_subwindow, patch_to_tensor
 from pysiam.tracker.crop_torch import (DeviceCropper, channel_mean, crop_batch, crop_resize,
                                        frame_to_tensor, resize_taps)
 from test_tracker_fake import FakeSiamModel
@@ -40,6 +40,14 @@ def test_random_crops_are_bit_exact():
         centre = rng.uniform(-40, max(h, w) + 40, 2)
         want, got = _case(rng, h, w, sz, out, centre)
         assert np.array_equal(want, got), (h, w, sz, out, centre)
+
+
+@pytest.mark.parametrize("shape", [(255, 255, 3), (7, 5, 4), (3, 9, 1), (4, 4, 5)])
+def test_patch_to_tensor_is_the_transposing_cast(shape):
+    patch = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    got = patch_to_tensor(patch)
+    want = patch.transpose(2, 0, 1)[None].astype(np.float32)
+    assert got.dtype == torch.float32 and got.is_contiguous() and np.array_equal(got.numpy(), want)
 
 
 @pytest.mark.parametrize("sz,out", [(510, 255), (1020, 255), (255, 255), (831, 831), (300, 831),

