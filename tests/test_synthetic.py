@@ -167,7 +167,8 @@ def test_parallel_writer_and_cli(tmp_path):
 # and NumPy 2.4.6 before the generator was split into a package; it pins the output bit for bit.
 # OpenCV's and NumPy's kernels are chosen per CPU at run time (AVX-512 or AVX2 paths round some
 # float results differently), so each case lists the digest of every CPU kind it was recorded on:
-# the first on an AVX-512 machine, the second on an AVX2-only AMD EPYC (NumPy: X86_V3, no X86_V4).
+# the first on the machine it was first recorded on (likely AVX-512: it ran faster), the second on
+# an AVX2-only AMD EPYC (NumPy: X86_V3, no X86_V4).
 _DIGEST_VERSIONS = ("4.14.0", "2.4.6")
 _DIGESTS = [
     (SMALL, 0, ("42a82cb9aa6bd14295ebc799babbcc0c6f6adf2a0881ad073a47e17a4a650479",
